@@ -1,0 +1,45 @@
+"""The project's own promises: README commands, CI script, packaging."""
+
+from __future__ import annotations
+
+import configparser
+import re
+
+from conftest import ROOT
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.rst").read_text()
+    return re.findall(r"^    (python3 -m venv .*)$", text, flags=re.MULTILINE)[:2]
+
+
+def test_readme_opens_with_run_and_test_commands() -> None:
+    run, test = readme_commands()
+    assert run.endswith("wsgifix serve")
+    assert test.endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    _, test = readme_commands()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert f"\n{test}\n" in ci
+    assert "E2E_REQUIRED=1" in ci
+    assert "DEBIAN_FRONTEND=noninteractive" in ci
+
+
+def test_entry_points() -> None:
+    # CONTRACT.md section 1.
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    points = cfg["options.entry_points"]
+    assert points["console_scripts"].split() == ["wsgifix", "=", "wsgifix.cli:main"]
+    filters = dict(
+        line.replace(" ", "").split("=")
+        for line in points["paste.filter_factory"].strip().splitlines()
+    )
+    assert filters == {
+        "main": "wsgifix.paste:filter_factory",
+        "proxy": "wsgifix.paste:proxy_filter_factory",
+        "prefix": "wsgifix.paste:prefix_filter_factory",
+        "cookies": "wsgifix.paste:cookies_filter_factory",
+    }

@@ -1,0 +1,218 @@
+"""The ``wsgifix`` command (also ``python -m wsgifix``).
+
+``wsgifix serve [MODULE:APP]`` runs the wrapped app on waitress with
+waitress's own forwarding-header stripping turned off (wsgifix decides what
+to trust); with no app it serves the inspector page. ``wsgifix config``
+prints the resolved settings and where each came from.
+
+Exit codes: 0 fine, 1 a bad setting value or app, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from wsgifix import AppLoadError, __version__, build, config, load_app
+from wsgifix.inspector import make_inspector
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+Serve = Callable[..., Any]
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "wsgifix settings",
+        "Each also works as WSGIFIX_<NAME> in the environment (a flag wins). "
+        "List settings take items separated by spaces or commas, and may be "
+        "repeated. Booleans: true/false/yes/no/on/off/1/0.",
+    )
+    for setting in config.SETTINGS.values():
+        default = setting.default or "empty"
+        group.add_argument(
+            _flag(setting.name),
+            dest=setting.name,
+            metavar="VALUE",
+            action="append" if setting.is_list else "store",
+            default=None,
+            help=f"{setting.help} (default: {default})",
+        )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wsgifix",
+        allow_abbrev=False,
+        description=(
+            "WSGI middlewares for apps behind reverse proxies: trusted "
+            "forwarding headers, mount prefixes and a Set-Cookie audit."
+        ),
+        epilog=(
+            f"{config.APP_VARIABLE}=MODULE:APP names the app when none is given. "
+            "Exit codes: 0 ok, 1 bad setting or app, 2 usage error."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    serve = commands.add_parser(
+        "serve",
+        allow_abbrev=False,
+        help="run an app (or the inspector page) on waitress, wrapped",
+        description=(
+            "Serve MODULE:APP (or $WSGIFIX_APP, or else the inspector page) "
+            "on waitress, wrapped in wsgifix. waitress's own forwarding-header "
+            "stripping is turned off (clear_untrusted_proxy_headers=False): "
+            "wsgifix decides which headers to trust."
+        ),
+    )
+    serve.add_argument(
+        "app",
+        nargs="?",
+        metavar="MODULE:APP",
+        help="the WSGI app, e.g. myapp:app or pkg.web:make_app.wsgi",
+    )
+    server = serve.add_argument_group("waitress")
+    server.add_argument(
+        "--host", help=f"interface to listen on (default: {DEFAULT_HOST})"
+    )
+    server.add_argument(
+        "--port",
+        type=int,
+        help=f"TCP port, 0 for any free one (default: {DEFAULT_PORT})",
+    )
+    server.add_argument(
+        "--listen",
+        action="append",
+        metavar="HOST:PORT",
+        help="listen on HOST:PORT instead of --host/--port (may be repeated)",
+    )
+    server.add_argument(
+        "--threads", type=int, default=4, help="worker threads (default: 4)"
+    )
+    server.add_argument(
+        "--unix-socket", metavar="PATH", help="listen on this Unix socket instead"
+    )
+    _add_settings(serve)
+
+    show = commands.add_parser(
+        "config",
+        allow_abbrev=False,
+        help="print the resolved settings and where each came from",
+        description=(
+            "Print every setting with its value and source (default, env, "
+            "flag). Exit 1 naming the setting on a bad value."
+        ),
+    )
+    _add_settings(show)
+    return parser
+
+
+def resolve_with_sources(
+    args: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings with precedence flag > environment > default, and sources."""
+    from_env = config.from_environ(environ)
+    given: dict[str, object] = {}
+    sources: dict[str, str] = {}
+    for name in config.SETTINGS:
+        flag_value = getattr(args, name, None)
+        if flag_value is not None:
+            given[name] = flag_value
+            sources[name] = "flag"
+        elif name in from_env:
+            given[name] = from_env[name]
+            sources[name] = "env"
+        else:
+            sources[name] = "default"
+    return config.resolve(given), sources
+
+
+def _serve(
+    args: argparse.Namespace,
+    settings: Mapping[str, Any],
+    environ: Mapping[str, str],
+    serve: Serve,
+) -> int:
+    spec = args.app or environ.get(config.APP_VARIABLE)
+    if spec:
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        app: WSGIApplication = load_app(spec)
+    else:
+        app = make_inspector(settings)
+    options: dict[str, Any] = {
+        "threads": args.threads,
+        # waitress 3 deletes X-Forwarded-* and Forwarded before any
+        # middleware runs unless told not to; wsgifix does the trusting.
+        "clear_untrusted_proxy_headers": False,
+        "ident": "waitress (wsgifix)",
+    }
+    if args.unix_socket:
+        options["unix_socket"] = args.unix_socket
+    elif args.listen:
+        options["listen"] = " ".join(args.listen)
+    else:
+        options["host"] = args.host or DEFAULT_HOST
+        options["port"] = DEFAULT_PORT if args.port is None else args.port
+    # The command (not the library) owns logging: show waitress's
+    # "Serving on ..." line and wsgifix's advice.
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    serve(build(app, settings), **options)
+    return 0
+
+
+def _print_config(
+    settings: Mapping[str, Any], sources: Mapping[str, str], out: TextIO
+) -> int:
+    width = max(len(name) for name in settings)
+    for name, value in settings.items():
+        text = config.text_of(value) or "(empty)"
+        out.write(f"{name:<{width}}  {text}  [{sources[name]}]\n")
+    return 0
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    serve: Serve | None = None,
+) -> int:
+    """Run the command line; returns the exit code.
+
+    ``serve`` replaces ``waitress.serve`` (tests pass a recorder).
+    """
+    env = os.environ if environ is None else environ
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        settings, sources = resolve_with_sources(args, env)
+        if args.command == "config":
+            return _print_config(settings, sources, sys.stdout)
+        if serve is None:
+            import waitress
+
+            serve = waitress.serve
+        return _serve(args, settings, env, serve)
+    except ValueError as exc:
+        sys.stderr.write(f"wsgifix: error: {exc}\n")
+        return 1
+    except AppLoadError as exc:
+        sys.stderr.write(f"{exc.code}\n")
+        return 1
