@@ -108,3 +108,93 @@ def test_debug_path_only_for_local_clients(extra: dict[str, str], status: str) -
     wrapped = wrap(app, debug_path="/_wsgifix")
     assert request(wrapped, "/_wsgifix", **extra)[0] == status
     assert request(wrapped, "/other", **extra) == ("200 OK", b"app")
+
+
+PROXY = {"trusted_proxies": "10.0.0.5", "trusted_headers": "x-forwarded-for"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "extra", "status"),
+    [
+        # CONTRACT.md section 7, debug_path: through a trusted proxy only a
+        # forwarded client that is loopback or a trusted proxy gets the page.
+        pytest.param(
+            PROXY, {"REMOTE_ADDR": "10.0.0.5"}, "200 OK", id="trusted proxy itself"
+        ),
+        pytest.param(
+            PROXY,
+            {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+            "200 OK",
+            id="forwarded loopback client",
+        ),
+        pytest.param(
+            PROXY,
+            {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+            "404 Not Found",
+            id="forwarded internet client",
+        ),
+        pytest.param(
+            PROXY,
+            {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "unknown"},
+            "404 Not Found",
+            id="forwarded unknown client",
+        ),
+        pytest.param(
+            PROXY,
+            {
+                "REMOTE_ADDR": "10.0.0.5",
+                "HTTP_X_FORWARDED_FOR": "127.0.0.1",
+                "HTTP_X_FORWARDED_HOST": "a.example",
+            },
+            "404 Not Found",
+            id="a header that was not honoured",
+        ),
+        pytest.param(
+            {**PROXY, "on_invalid": "ignore"},
+            {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "127.0.0.1, junk"},
+            "404 Not Found",
+            id="an ignored invalid header",
+        ),
+        pytest.param(
+            {"trusted_proxies": "*"},
+            {"REMOTE_ADDR": "10.0.0.5"},
+            "404 Not Found",
+            id="star: a non-loopback peer",
+        ),
+        pytest.param(
+            {"trusted_proxies": "*"},
+            {"HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+            "404 Not Found",
+            id="star: a forwarded request",
+        ),
+        pytest.param({"trusted_proxies": "*"}, {}, "200 OK", id="star: loopback peer"),
+        pytest.param(
+            {"trusted_hops": "1"},
+            {"HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+            "404 Not Found",
+            id="hop mode: a forwarded request",
+        ),
+    ],
+)
+def test_debug_path_behind_a_proxy(
+    settings: dict[str, str], extra: dict[str, str], status: str
+) -> None:
+    wrapped = wrap(app, debug_path="/_wsgifix", **settings)
+    assert request(wrapped, "/_wsgifix", **extra)[0] == status
+
+
+def test_json_reports_the_trust_decision() -> None:
+    wrapped = wrap(app, debug_path="/_wsgifix", trusted_proxies="10.0.0.5")
+    _, body = request(
+        wrapped,
+        "/_wsgifix",
+        query="format=json",
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR="127.0.0.1",
+        HTTP_X_FORWARDED_PROTO="https",
+    )
+    trust = json.loads(body)["trust"]
+    assert trust["peer"] == "10.0.0.5"
+    assert trust["trusted_by"] == "10.0.0.5"
+    assert trust["client"] == "127.0.0.1"
+    assert trust["headers"]["HTTP_X_FORWARDED_FOR"]["status"] == "honoured"

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from wsgifix import config
-from wsgifix.trust import is_loopback
+from wsgifix.trust import TrustedPeers, is_loopback
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -34,6 +34,7 @@ FORWARDING_KEYS = (
     "HTTP_X_FORWARDED_HOST",
     "HTTP_X_FORWARDED_PORT",
     "HTTP_X_FORWARDED_PREFIX",
+    "HTTP_X_FORWARDED_BY",
 )
 # Keys shown first, in this order; then the other CGI keys and headers.
 _MAIN_KEYS = (
@@ -82,12 +83,30 @@ def raw_environ(environ: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def trust_report(environ: Mapping[str, Any]) -> dict[str, Any]:
+    """The proxy layer's decision (``wsgifix.trust``) as JSON-ready data."""
+    decision = environ.get("wsgifix.trust")
+    if decision is None:
+        return {}
+    return {
+        "peer": decision.peer,
+        "trusted": decision.trusted_by is not None,
+        "trusted_by": decision.trusted_by,
+        "mode": decision.mode,
+        "client": decision.client,
+        "headers": {
+            key: {"status": status, "detail": detail}
+            for key, (status, detail) in decision.headers.items()
+        },
+    }
+
+
 def report(environ: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON document (keys fixed by CONTRACT.md section 7)."""
     return {
         "raw": string_items(raw_environ(environ)),
         "effective": string_items(environ),
-        "trust": environ.get("wsgifix.trust", {}),
+        "trust": trust_report(environ),
         "findings": [f._asdict() for f in environ.get("wsgifix.findings", [])],
         "settings": {name: config.text_of(v) for name, v in settings.items()},
     }
@@ -109,6 +128,31 @@ def _page(doc: Mapping[str, Any]) -> str:
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v) or '<i>empty</i>'}</td></tr>"
         for k, v in doc["settings"].items()
     )
+    trust = doc["trust"]
+    if trust:
+        verdict = (
+            f"trusted by <code>{html.escape(trust['trusted_by'])}</code>"
+            if trust["trusted"]
+            else "not trusted (not in <code>trusted_proxies</code>)"
+        )
+        header_rows = "".join(
+            f"<tr><th>{html.escape(key)}</th><td>{html.escape(info['status'])}</td>"
+            f"<td>{html.escape(info['detail'])}</td></tr>"
+            for key, info in trust["headers"].items()
+        )
+        trust_html = (
+            f"<p>Socket peer <code>{html.escape(trust['peer'])}</code>: {verdict}. "
+            f"Client: <code>{html.escape(trust['client'] or 'as the server saw it')}"
+            "</code>.</p>"
+            + (
+                "<table><tr><th>header</th><th>status</th><th>detail</th></tr>"
+                f"{header_rows}</table>"
+                if header_rows
+                else "<p>No forwarding headers arrived.</p>"
+            )
+        )
+    else:
+        trust_html = "<p>No proxy layer ran.</p>"
     scheme = html.escape(effective.get("wsgi.url_scheme", ""))
     host = html.escape(effective.get("HTTP_HOST") or effective.get("SERVER_NAME", ""))
     base = html.escape(effective.get("SCRIPT_NAME", ""))
@@ -133,6 +177,8 @@ Also as <a href="?format=json">JSON</a>.</p>
 <table><tr><th>key</th><th>as the server gave it</th><th>as the app sees it</th></tr>
 {"".join(rows)}
 </table>
+<h2>Trust decision</h2>
+{trust_html}
 <h2>Settings in effect</h2>
 <table>{settings}</table>
 </body></html>
@@ -165,17 +211,27 @@ def make_inspector(settings: Mapping[str, Any]) -> WSGIApplication:
     return inspector_app
 
 
-def is_local_request(environ: Mapping[str, Any]) -> bool:
-    """The client is positively known to be local.
+def is_local_request(environ: Mapping[str, Any], peers: TrustedPeers) -> bool:
+    """The client is positively known to be local (CONTRACT.md section 7).
 
-    Foundation rule (the strictest case of CONTRACT.md section 7): a
-    loopback socket peer whose request carried no forwarding header, as
-    the server received it (headers the proxy layer removed still count).
+    Either the request carried no forwarding header and the socket peer is
+    loopback or a trusted proxy, or every forwarding header was honoured and
+    the client the walk reached is loopback or a trusted proxy. With
+    ``trusted_proxies=*`` (or hop mode without a list) only a loopback peer
+    with no forwarding header qualifies. Without the proxy layer's decision
+    only the first, strictest case counts.
     """
     raw = raw_environ(environ)
-    if any(key in raw for key in FORWARDING_KEYS):
+    peer = raw.get("REMOTE_ADDR") or ""
+    local_peer = is_loopback(peer) or (not peers.everyone and peer in peers)
+    if not any(key in raw for key in FORWARDING_KEYS):
+        return local_peer
+    decision = environ.get("wsgifix.trust")
+    if decision is None or decision.client is None or peers.everyone or not peers:
         return False
-    return is_loopback(raw.get("REMOTE_ADDR", ""))
+    if any(status != "honoured" for status, _ in decision.headers.values()):
+        return False
+    return is_loopback(decision.client) or decision.client in peers
 
 
 class DebugRoute:
@@ -190,6 +246,7 @@ class DebugRoute:
         self.app = app
         self.path = path
         self.inspector = make_inspector(settings)
+        self.peers = TrustedPeers(settings.get("trusted_proxies", ()))
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -197,7 +254,7 @@ class DebugRoute:
         path = environ.get("PATH_INFO", "")
         if path != self.path and path != self.path + "/":
             return self.app(environ, start_response)
-        if not is_local_request(environ):
+        if not is_local_request(environ, self.peers):
             body = b"Not Found\n"
             start_response(
                 "404 Not Found",

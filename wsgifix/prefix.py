@@ -1,7 +1,12 @@
 """The prefix layer: a fixed mount prefix -> SCRIPT_NAME / PATH_INFO.
 
-PASS-THROUGH PLACEHOLDER (issue 2): the layer accepts and checks its
-setting but does not change requests yet; issue 3 implements it.
+Like waitress's ``url_prefix``, but on a path-segment boundary only:
+with ``prefix=/app``, ``/app`` and ``/app/x`` are inside the mount (PATH_INFO
+``""`` and ``/x``), ``/application`` is not. A request outside the prefix
+reaches the app with PATH_INFO unchanged (the proxy is assumed to have
+stripped it already). Either way SCRIPT_NAME becomes the server's
+SCRIPT_NAME (after any forwarded prefix) followed by the prefix, so URLs the
+app builds carry it.
 """
 
 from __future__ import annotations
@@ -17,14 +22,30 @@ if TYPE_CHECKING:
 
 
 class PrefixMiddleware:
-    """Strip a fixed prefix from PATH_INFO on a segment boundary."""
+    """Strip a fixed prefix from PATH_INFO on a segment boundary.
+
+    Changes ``SCRIPT_NAME`` and ``PATH_INFO``; their originals go to
+    ``environ["wsgifix.orig"]`` (created when this layer runs alone).
+    """
 
     def __init__(self, app: WSGIApplication, **settings: Any) -> None:
         self.app = app
         self.prefix: str = config.resolve(settings, layer="prefix")["prefix"]
+        self._inside = self.prefix + "/"
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        # PASS-THROUGH PLACEHOLDER: replaced by issue 3.
+        prefix = self.prefix
+        if prefix:
+            orig = environ.get("wsgifix.orig")
+            if orig is None:
+                orig = environ["wsgifix.orig"] = {}
+            path: str = environ.get("PATH_INFO", "")
+            if path == prefix or path.startswith(self._inside):
+                orig.setdefault("PATH_INFO", path)
+                environ["PATH_INFO"] = path[len(prefix) :]
+            script: str = environ.get("SCRIPT_NAME", "")
+            orig.setdefault("SCRIPT_NAME", script)
+            environ["SCRIPT_NAME"] = script.rstrip("/") + prefix
         return self.app(environ, start_response)

@@ -1,30 +1,583 @@
 """The proxy layer: trusted forwarding headers -> the environ, then host checks.
 
-PASS-THROUGH PLACEHOLDER (issue 2): the layer accepts and checks its
-settings but does not change requests yet; issue 3 implements it.
+For every request:
+
+1. Trust is decided once, from the socket peer (``REMOTE_ADDR`` as the
+   server set it): chain mode trusts peers in ``trusted_proxies``; hop mode
+   (``trusted_hops=N``) trusts the N nearest proxies, the peer having to
+   match ``trusted_proxies`` when that is set too.
+2. From a trusted peer, the headers named in ``trusted_headers`` are read
+   and validated: X-Forwarded-For (or Forwarded elements) walked from the
+   right to find the client; X-Forwarded-Proto/Host/Port/Prefix at
+   position -h (h = 1 + trusted hops skipped; N in hop mode), else their
+   leftmost value; Forwarded fields from the client's element.
+3. The environ is rewritten: ``REMOTE_ADDR``/``REMOTE_PORT``,
+   ``wsgi.url_scheme`` and ``HTTPS``, ``HTTP_HOST`` (lower-case, default
+   port omitted), ``SERVER_NAME``/``SERVER_PORT``, ``SCRIPT_NAME`` (the
+   forwarded prefix in front). Forwarding headers that were not honoured
+   are removed (``clear_untrusted``) and honoured lists cut to their
+   trusted part, so no library can read a forged value. The original of
+   everything changed is kept in ``environ["wsgifix.orig"]``.
+4. The Host (effective, or as sent) is validated and checked against
+   ``allowed_hosts``: a bad one gets ``400`` with a one-line reason.
+
+A malformed value from a trusted proxy gets the same 400 under
+``on_invalid=reject``, or is skipped under ``ignore``; either way it is
+logged (once a minute per header and reason). ``environ["wsgifix.trust"]``
+records the decision for the inspector.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import ipaddress
+import logging
+import time
+from itertools import islice
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wsgifix import config
+from wsgifix.forwarded import (
+    MAX_HOPS,
+    HeaderError,
+    Node,
+    iter_from_right,
+    normalize_prefix,
+    parse_forwarded,
+    parse_host,
+    parse_node,
+    parse_xff_item,
+)
+from wsgifix.trust import TrustedPeers
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+log = logging.getLogger("wsgifix.proxy")
+
+FORWARDED = "HTTP_FORWARDED"
+XFF = "HTTP_X_FORWARDED_FOR"
+XFPROTO = "HTTP_X_FORWARDED_PROTO"
+XFHOST = "HTTP_X_FORWARDED_HOST"
+XFPORT = "HTTP_X_FORWARDED_PORT"
+XFPREFIX = "HTTP_X_FORWARDED_PREFIX"
+XFBY = "HTTP_X_FORWARDED_BY"
+#: Every header the layer may remove, environ key -> header name.
+HEADER_NAMES = {
+    FORWARDED: "Forwarded",
+    XFF: "X-Forwarded-For",
+    XFPROTO: "X-Forwarded-Proto",
+    XFHOST: "X-Forwarded-Host",
+    XFPORT: "X-Forwarded-Port",
+    XFPREFIX: "X-Forwarded-Prefix",
+    XFBY: "X-Forwarded-By",
+}
+_SETTING_KEYS = {
+    "forwarded": FORWARDED,
+    "x-forwarded-for": XFF,
+    "x-forwarded-proto": XFPROTO,
+    "x-forwarded-host": XFHOST,
+    "x-forwarded-port": XFPORT,
+    "x-forwarded-prefix": XFPREFIX,
+}
+# waitress 3 deletes these by default (FIELD-NOTES); X-Forwarded-Prefix passes.
+_WAITRESS_DELETES = (FORWARDED, XFF, XFPROTO, XFHOST, XFPORT, XFBY)
+_LIST_KEYS = (XFPROTO, XFHOST, XFPORT, XFPREFIX)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOG_INTERVAL = 60.0
+_LOG_KEYS = 1024
+_TOKEN = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+# Header statuses in the trust decision.
+HONOURED = "honoured"
+UNTRUSTED_PEER = "untrusted peer"
+NOT_TRUSTED_HEADER = "not in trusted_headers"
+INVALID = "invalid"
+IGNORED = "ignored"
+TOO_SHORT = "too short for trusted_hops"
+UNUSED = "not used"
+
+
+class TrustDecision(NamedTuple):
+    """What the layer decided for one request (for the inspector).
+
+    ``headers`` maps each forwarding header that arrived to ``(status,
+    detail)``; ``client`` is the IP reached by the walk (None when no
+    address list was honoured or the client was ``unknown``/obfuscated).
+    """
+
+    peer: str
+    trusted_by: str | None
+    mode: str
+    client: str | None
+    headers: dict[str, tuple[str, str]]
+
+
+class Rejected(Exception):
+    """A request answered with 400; ``str()`` is the one-line reason."""
+
+
+class _Hosts:
+    """A compiled ``allowed_hosts`` list."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        self.everyone = False
+        self.exact: set[str] = set()
+        self.suffixes: list[str] = []  # ".example.com": apex and subdomains
+        self.subdomains: list[str] = []  # "*.example.com": subdomains only
+        for entry in entries:
+            if entry == "*":
+                self.everyone = True
+            elif entry.startswith("*."):
+                self.subdomains.append(entry[1:])
+            elif entry.startswith("."):
+                self.suffixes.append(entry)
+                self.exact.add(entry[1:])
+            else:
+                self.exact.add(_canonical_ip(entry) or entry)
+
+    def allows(self, host: str) -> bool:
+        if self.everyone:
+            return True
+        name = host.lower().removesuffix(".")
+        if name in self.exact or (_canonical_ip(name) or "") in self.exact:
+            return True
+        return any(name.endswith(s) for s in self.suffixes) or any(
+            name.endswith(s) for s in self.subdomains
+        )
+
+
+def _canonical_ip(text: str) -> str | None:
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if not bare or not (bare[0].isdigit() or ":" in bare):
+        return None
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        return None
+    return f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+
+
+def _rightmost(value: str, h: int) -> tuple[str | None, str]:
+    """The item at position -h (else the leftmost) and the rightmost h items."""
+    items = list(islice(iter_from_right(value), h))
+    if not items:
+        return None, ""
+    return items[-1], ", ".join(reversed(items))
+
+
+def _render_forwarded(elements: list[dict[str, str]]) -> str:
+    """Forwarded elements back to header text (values quoted where needed)."""
+
+    def pair(name: str, value: str) -> str:
+        if value and all(c in _TOKEN for c in value):
+            return f"{name}={value}"
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{name}="{escaped}"'
+
+    return ", ".join(";".join(pair(k, v) for k, v in el.items()) for el in elements)
+
 
 class ProxyMiddleware:
-    """Apply forwarding headers from trusted proxies; validate the Host."""
+    """Apply forwarding headers from trusted proxies; validate the Host.
+
+    Settings (CONTRACT.md section 2): ``trusted_proxies``, ``trusted_hops``,
+    ``trusted_headers``, ``clear_untrusted``, ``on_invalid``, ``url_scheme``,
+    ``allowed_hosts``; text or typed values, checked here once.
+    """
 
     def __init__(self, app: WSGIApplication, **settings: Any) -> None:
         self.app = app
         self.settings = config.resolve(settings, layer="proxy")
+        self.peers = TrustedPeers(self.settings["trusted_proxies"])
+        self.hops: int = self.settings["trusted_hops"]
+        self.mode = "hops" if self.hops else "chain"
+        trusted = {_SETTING_KEYS[name] for name in self.settings["trusted_headers"]}
+        self.trusted_keys = frozenset(trusted)
+        self.clear_untrusted: bool = self.settings["clear_untrusted"]
+        self.reject: bool = self.settings["on_invalid"] == "reject"
+        self.url_scheme: str = self.settings["url_scheme"]
+        self.hosts = _Hosts(self.settings["allowed_hosts"])
+        # Nothing can be trusted: no peer list and no hop count.
+        self.trust_nobody = not self.peers and not self.hops
+        self._logged: dict[tuple[str, ...], float] = {}
+
+    # -- the request ------------------------------------------------------------
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        # PASS-THROUGH PLACEHOLDER: replaced by issue 3.
+        orig: dict[str, str | None] = {}
+        environ["wsgifix.orig"] = orig
+        try:
+            self._apply(environ, orig)
+        except Rejected as exc:
+            return self._bad_request(str(exc), start_response)
         return self.app(environ, start_response)
+
+    def _trusted_by(self, peer: str) -> str | None:
+        """The ``trusted_proxies`` entry trusting the socket peer, else None."""
+        if self.hops and not self.peers:
+            return f"trusted_hops={self.hops}"
+        return self.peers.match(peer)
+
+    def _apply(self, environ: WSGIEnvironment, orig: dict[str, str | None]) -> None:
+        peer: str = environ.get("REMOTE_ADDR") or ""
+        trusted_by = self._trusted_by(peer)
+        present = [key for key in HEADER_NAMES if key in environ]
+        statuses: dict[str, tuple[str, str]] = {}
+        client: Node | None = None
+        scheme = host = prefix = None
+        host_port = port = None
+
+        if present and trusted_by is not None:
+            h = self.hops or 1
+            if FORWARDED in self.trusted_keys and FORWARDED in environ:
+                walked = self._forwarded(environ, orig, statuses)
+                if walked is not None:
+                    client, h, scheme, host, host_port = walked
+            elif XFF in self.trusted_keys and XFF in environ:
+                found = self._xff(environ, orig, statuses)
+                if found is not None:
+                    client, h = found
+            for key in _LIST_KEYS:
+                if key not in self.trusted_keys or key not in environ:
+                    continue
+                value = self._list_value(environ, orig, key, h)
+                if value is None:
+                    continue
+                try:
+                    if key == XFPROTO:
+                        scheme = _proto(value)
+                    elif key == XFHOST:
+                        host, host_port = parse_host(value)
+                    elif key == XFPORT:
+                        port = _port(value)
+                    else:
+                        prefix = normalize_prefix(value)
+                except HeaderError as exc:
+                    self._invalid(environ, key, str(exc), statuses)
+                    continue
+                statuses[key] = (HONOURED, value)
+            self._check_waitress(environ, present)
+
+        for key in present:
+            if key in statuses and statuses[key][0] == HONOURED:
+                continue
+            if key not in statuses:
+                if trusted_by is None:
+                    statuses[key] = (UNTRUSTED_PEER, peer)
+                elif key in self.trusted_keys:
+                    statuses[key] = (UNUSED, "")
+                else:
+                    statuses[key] = (NOT_TRUSTED_HEADER, "")
+            if self.clear_untrusted:
+                orig.setdefault(key, environ.pop(key))
+        if present and self.trust_nobody:
+            self._advise_untrusted(peer, present)
+
+        environ["wsgifix.trust"] = TrustDecision(
+            peer,
+            trusted_by,
+            self.mode,
+            client.ip if client is not None else None,
+            statuses,
+        )
+        self._rewrite(environ, orig, client, scheme, host, host_port, port, prefix)
+
+    # -- reading trusted headers ------------------------------------------------
+
+    def _xff(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        statuses: dict[str, tuple[str, str]],
+    ) -> tuple[Node, int] | None:
+        """Walk X-Forwarded-For: the client node and h (entries walked)."""
+        value: str = environ[XFF]
+        items: list[str] = []
+        client: Node | None = None
+        try:
+            if self.hops:
+                items = list(islice(iter_from_right(value), self.hops))
+                if len(items) < self.hops:
+                    statuses[XFF] = (TOO_SHORT, f"{len(items)} < {self.hops}")
+                    return None
+                for item in items[:-1]:
+                    parse_xff_item(item)
+                client = parse_xff_item(items[-1])
+            else:
+                for item in iter_from_right(value):
+                    if len(items) == MAX_HOPS:
+                        raise HeaderError(f"still trusted after {MAX_HOPS} hops")
+                    node = parse_xff_item(item)
+                    items.append(item)
+                    client = node
+                    if node.ip is None or node.ip not in self.peers:
+                        break
+        except HeaderError as exc:
+            self._invalid(environ, XFF, str(exc), statuses)
+            return None
+        if client is None:  # only empty items
+            return None
+        statuses[XFF] = (HONOURED, client.ip or "unknown client")
+        self._cut(environ, orig, XFF, ", ".join(reversed(items)))
+        return client, len(items)
+
+    def _forwarded(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        statuses: dict[str, tuple[str, str]],
+    ) -> tuple[Node, int, str | None, str | None, int | None] | None:
+        """Walk Forwarded elements: the client node, h, scheme, host and port.
+
+        A field missing in the client's element comes from the nearest
+        element to its right that carries it (CONTRACT.md section 7).
+        """
+        try:
+            elements = parse_forwarded(environ[FORWARDED])
+            if self.hops:
+                if len(elements) < self.hops:
+                    statuses[FORWARDED] = (
+                        TOO_SHORT,
+                        f"{len(elements)} < {self.hops}",
+                    )
+                    return None
+                walked = elements[-self.hops :]
+                client = _for_node(walked[0])
+                for element in walked[1:]:
+                    _for_node(element)
+            else:
+                walked = []
+                client = Node(None, None)
+                for element in reversed(elements):
+                    if len(walked) == MAX_HOPS:
+                        raise HeaderError(f"still trusted after {MAX_HOPS} hops")
+                    client = _for_node(element)
+                    walked.insert(0, element)
+                    if client.ip is None or client.ip not in self.peers:
+                        break
+            if not walked:
+                return None
+            fields: dict[str, str] = {}
+            for element in reversed(walked):  # right to left: the client's wins
+                fields.update(element)
+            scheme = _proto(fields["proto"]) if "proto" in fields else None
+            host, port = (
+                parse_host(fields["host"]) if "host" in fields else (None, None)
+            )
+        except HeaderError as exc:
+            self._invalid(environ, FORWARDED, str(exc), statuses)
+            return None
+        statuses[FORWARDED] = (HONOURED, client.ip or "unknown client")
+        self._cut(environ, orig, FORWARDED, _render_forwarded(walked))
+        return client, len(walked), scheme, host, port
+
+    def _list_value(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        key: str,
+        h: int,
+    ) -> str | None:
+        """X-Forwarded-Proto/Host/Port/Prefix: the value at -h, else leftmost."""
+        if self.hops:
+            h = self.hops
+        value, tail = _rightmost(environ[key], h)
+        if value is None:
+            return None
+        self._cut(environ, orig, key, tail)
+        return value
+
+    # -- changing the environ -----------------------------------------------------
+
+    def _cut(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        key: str,
+        tail: str,
+    ) -> None:
+        """Rewrite an honoured list to its trusted part (``clear_untrusted``)."""
+        if not self.clear_untrusted or environ[key] == tail:
+            return
+        orig.setdefault(key, environ[key])
+        environ[key] = tail
+
+    def _invalid(
+        self,
+        environ: WSGIEnvironment,
+        key: str,
+        reason: str,
+        statuses: dict[str, tuple[str, str]],
+    ) -> None:
+        message = f"{HEADER_NAMES[key]}: {reason}"
+        peer = environ.get("REMOTE_ADDR", "")
+        if self.reject:
+            self._log_once(
+                ("reject", key),
+                logging.WARNING,
+                "400 Bad Request for a request from trusted proxy %s: %s "
+                "(on_invalid=ignore would skip the header instead)",
+                peer,
+                message,
+            )
+            raise Rejected(message)
+        self._log_once(
+            ("ignore", key),
+            logging.WARNING,
+            "ignored a malformed header from trusted proxy %s: %s",
+            peer,
+            message,
+        )
+        statuses[key] = (IGNORED, reason)
+
+    def _rewrite(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        client: Node | None,
+        scheme: str | None,
+        host: str | None,
+        host_port: int | None,
+        port: int | None,
+        prefix: str | None,
+    ) -> None:
+        """Write the effective request into the environ; check the Host."""
+        if client is not None and client.ip is not None:
+            _set(environ, orig, "REMOTE_ADDR", client.ip)
+            if client.port is not None:
+                _set(environ, orig, "REMOTE_PORT", client.port)
+            elif "REMOTE_PORT" in environ:
+                orig.setdefault("REMOTE_PORT", environ.pop("REMOTE_PORT"))
+
+        scheme = scheme or self.url_scheme or environ.get("wsgi.url_scheme", "http")
+        scheme = scheme.lower() if scheme.lower() in _DEFAULT_PORTS else "http"
+        _set(environ, orig, "wsgi.url_scheme", scheme)
+        if scheme == "https":
+            _set(environ, orig, "HTTPS", "on")
+        elif "HTTPS" in environ:
+            orig.setdefault("HTTPS", environ.pop("HTTPS"))
+
+        if host is None and "HTTP_HOST" in environ:
+            try:
+                host, host_port = parse_host(environ["HTTP_HOST"])
+            except HeaderError as exc:
+                raise Rejected(f"Host: {exc}") from None
+        effective_port = port or host_port or _DEFAULT_PORTS[scheme]
+        if host is not None:
+            shown = host
+            if effective_port != _DEFAULT_PORTS[scheme]:
+                shown = f"{host}:{effective_port}"
+            _set(environ, orig, "HTTP_HOST", shown)
+            _set(environ, orig, "SERVER_NAME", host)
+            _set(environ, orig, "SERVER_PORT", str(effective_port))
+        elif port is not None:
+            _set(environ, orig, "SERVER_PORT", str(port))
+        checked = host if host is not None else environ.get("SERVER_NAME", "")
+        if not self.hosts.allows(checked):
+            raise Rejected(f"Host: {checked!r} is not in allowed_hosts")
+
+        if prefix:
+            script = environ.get("SCRIPT_NAME", "").rstrip("/")
+            _set(environ, orig, "SCRIPT_NAME", prefix + script)
+
+    # -- answers and advice -------------------------------------------------------
+
+    @staticmethod
+    def _bad_request(reason: str, start_response: StartResponse) -> Iterable[bytes]:
+        line = reason.replace("\r", " ").replace("\n", " ")
+        body = f"400 Bad Request: {line}\n".encode("latin-1", "replace")
+        start_response(
+            "400 Bad Request",
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
+
+    def _log_once(self, key: tuple[str, ...], level: int, msg: str, *args: Any) -> None:
+        """Log at most once a minute per key (bounded), so logs cannot flood."""
+        now = time.monotonic()
+        last = self._logged.get(key)
+        if last is not None and now - last < _LOG_INTERVAL:
+            return
+        if len(self._logged) >= _LOG_KEYS:
+            self._logged.clear()
+        self._logged[key] = now
+        log.log(level, msg, *args)
+
+    def _check_waitress(self, environ: WSGIEnvironment, present: list[str]) -> None:
+        """A trusted proxy's X-Forwarded-Prefix arrived alone under waitress:
+        waitress deleted the other headers before wsgifix could see them."""
+        if (
+            XFPREFIX in present
+            and "waitress" in environ.get("SERVER_SOFTWARE", "")
+            and not any(key in present for key in _WAITRESS_DELETES)
+            and any(key in self.trusted_keys for key in _WAITRESS_DELETES)
+        ):
+            self._log_once(
+                ("waitress",),
+                logging.WARNING,
+                "a trusted proxy sent X-Forwarded-Prefix but no Forwarded or "
+                "X-Forwarded-For/Proto/Host/Port reached wsgifix: waitress "
+                "deleted them (clear_untrusted_proxy_headers=True is its "
+                "default). Serve with `wsgifix serve`, or waitress.serve(app, "
+                "clear_untrusted_proxy_headers=False), or waitress-serve "
+                "--no-clear-untrusted-proxy-headers.",
+            )
+
+    def _advise_untrusted(self, peer: str, present: list[str]) -> None:
+        names = ", ".join(HEADER_NAMES[key] for key in present)
+        action = "removed" if self.clear_untrusted else "ignored"
+        wanted = " ".join(name for name, key in _SETTING_KEYS.items() if key in present)
+        self._log_once(
+            ("untrusted",),
+            logging.INFO,
+            "a request from %s carries %s, %s because no proxy is trusted. If "
+            "%s is your reverse proxy, set trusted_proxies=%s "
+            "(--trusted-proxies / WSGIFIX_TRUSTED_PROXIES) and "
+            "trusted_headers=%r to honour them.",
+            peer or "(no address)",
+            names,
+            action,
+            peer or "the peer",
+            peer or "unix",
+            wanted or "x-forwarded-for x-forwarded-proto",
+        )
+
+
+def _for_node(element: dict[str, str]) -> Node:
+    """The ``for`` node of a Forwarded element (absent: an unknown client)."""
+    value = element.get("for")
+    return Node(None, None) if value is None else parse_node(value)
+
+
+def _proto(value: str) -> str:
+    scheme = value.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise HeaderError(f"{value[:64]!r} is not http or https")
+    return scheme
+
+
+def _port(value: str) -> int:
+    if not (0 < len(value) < 6 and value.isascii() and value.isdigit()):
+        raise HeaderError(f"{value[:64]!r} is not a port 1-65535")
+    if not 0 < int(value) < 65536:
+        raise HeaderError(f"{value[:64]!r} is not a port 1-65535")
+    return int(value)
+
+
+def _set(
+    environ: WSGIEnvironment, orig: dict[str, str | None], key: str, value: str
+) -> None:
+    """Set ``environ[key]``, remembering the first original value."""
+    old = environ.get(key)
+    if old != value:
+        orig.setdefault(key, old)
+        environ[key] = value
