@@ -71,6 +71,12 @@ _LABEL_CHARS = _ALNUM + "-_"
 # any character of a class.
 # RFC 9110 section 5.6.2: tchar.
 _TOKEN_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+# An unquoted value: a token, leniently also ':' '[' ']' (as waitress reads
+# them), because proxies configured by hand send ``for=192.0.2.1:8080`` and
+# ``host=example.com:8080`` unquoted although RFC 7239 section 4 says to
+# quote them. These characters separate nothing, so accepting them lets no
+# value smuggle a parameter or element.
+_VALUE_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z:\[\]]+")
 # Not allowed anywhere in a Forwarded header, quoted or not (RFC 9110 5.6.4:
 # qdtext and quoted-pair admit HTAB, SP, VCHAR and obs-text only). Text
 # beyond latin-1 cannot come from header bytes.
@@ -321,8 +327,9 @@ def parse_forwarded(value: str) -> list[dict[str, str]]:
 
     Raises HeaderError for: a parameter repeated within one element, an
     unterminated quoted string, a name that is not a token, a missing
-    ``=``, a value that is neither token nor quoted string (``for=[::1]``
-    or ``host=a:80`` must be quoted, as section 4 says), anything but OWS
+    ``=``, a value that is neither token nor quoted string (leniently,
+    unquoted values may also hold ``:``, ``[`` and ``]``, as waitress
+    accepts: ``for=192.0.2.1:80``, ``host=a:80``, ``for=[::1]``), anything but OWS
     then ``;`` or ``,`` after a value, and control characters. Commas and
     semicolons inside a quoted string belong to the value, so
     ``for="1.2.3.4;host=evil"`` is one ``for`` value and never sets host.
@@ -368,7 +375,7 @@ def parse_forwarded(value: str) -> list[dict[str, str]]:
         if pos < end and value[pos] == '"':
             text, pos = _quoted_string(value, pos)
         else:
-            match = _TOKEN_RE.match(value, pos)
+            match = _VALUE_RE.match(value, pos)
             if match is None:
                 raise HeaderError(
                     f"the value of {_show(name)} at offset {pos} is neither "
