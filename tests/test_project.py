@@ -43,3 +43,18 @@ def test_entry_points() -> None:
         "prefix": "wsgifix.paste:prefix_filter_factory",
         "cookies": "wsgifix.paste:cookies_filter_factory",
     }
+
+
+def test_readme_settings_table_lists_each_setting_once_with_its_default() -> None:
+    from wsgifix import config
+
+    text = (ROOT / "README.rst").read_text()
+    table = text[text.index("\nSettings\n") : text.index("\nWhat the proxy layer changes\n")]
+    for name, setting in config.SETTINGS.items():
+        rows = [line for line in table.splitlines() if line.startswith(f"``{name}``")]
+        assert len(rows) == 1, name
+        default = setting.default
+        if default:
+            assert f"``{default}``" in rows[0], name
+        else:
+            assert "empty" in rows[0], name
