@@ -49,7 +49,9 @@ def test_readme_settings_table_lists_each_setting_once_with_its_default() -> Non
     from wsgifix import config
 
     text = (ROOT / "README.rst").read_text()
-    table = text[text.index("\nSettings\n") : text.index("\nWhat the proxy layer changes\n")]
+    table = text[
+        text.index("\nSettings\n") : text.index("\nWhat the proxy layer changes\n")
+    ]
     for name, setting in config.SETTINGS.items():
         rows = [line for line in table.splitlines() if line.startswith(f"``{name}``")]
         assert len(rows) == 1, name
