@@ -1,0 +1,1091 @@
+"""The Set-Cookie rules of COOKIE_RULES.md, each a small function.
+
+A rule reads one parsed cookie (:class:`wsgifix.setcookie.SetCookie`) and
+the effective request (:class:`Request`, what the app saw after the proxy
+layer) and returns an :class:`Issue` or None. An issue carries the rule id,
+its severity, a message (the cookie, the effective request, the browser's
+own words, the remedy), what each browser family does, and the fix the
+rule table defines, if any. Applying fixes, honouring the settings that
+gate them, logging and ``environ["wsgifix.findings"]`` are the cookie
+middleware's business; :func:`audit` ties the rules together and is pure,
+so ``wsgifix doctor`` judges a remote response with the very same code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from wsgifix.setcookie import (
+    SetCookie,
+    max_age_has_plus,
+    octet_length,
+    parse_cookie_date,
+    parse_max_age,
+)
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+DROPPED, STORED, PROBLEM = "dropped", "stored", "stored-with-problem"
+BROWSERS = ("chromium", "firefox", "safari")
+MAX_LIFETIME = timedelta(days=400)
+MAX_COOKIES = 20
+MAX_HEADER_BYTES = 8192
+_CTL = frozenset(chr(c) for c in (*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F))
+_DOMAIN_BAD = frozenset(" \t%")
+
+
+class Finding(NamedTuple):
+    """One problem with a response's cookies (CONTRACT.md sections 4, 7).
+
+    ``cookie`` is the cookie's name (``""`` for a nameless one, None for
+    the response or request as a whole); ``fixed`` is True when this
+    finding's fix was applied and no ``error`` remains on the cookie.
+    """
+
+    rule: str
+    severity: str
+    cookie: str | None
+    message: str
+    fixed: bool
+
+
+Verdicts = dict[str, tuple[str, str | None]]
+
+
+class Fix(NamedTuple):
+    """An edit the rule table defines: ``op`` is add, remove, replace or dedupe.
+
+    ``gate`` names what may block it: ``secure`` (cookie_secure=keep),
+    ``domain`` (cookie_domain=keep), ``samesite``/``path`` (applied only
+    when the setting asks), or None (fix mode alone decides).
+    """
+
+    op: str
+    key: str
+    value: str | None
+    gate: str | None
+
+
+class Issue(NamedTuple):
+    rule: str
+    severity: str
+    message: str
+    browsers: Verdicts
+    fixes: tuple[Fix, ...]
+
+
+class Request(NamedTuple):
+    """The effective request E of COOKIE_RULES.md."""
+
+    scheme: str
+    host: str  # lower-case, IDNA A-label, no port; IPv6 without brackets
+    script_name: str
+    path: str  # SCRIPT_NAME + PATH_INFO
+    sec_fetch_site: str
+    sec_fetch_dest: str
+    cookies: Mapping[str, str]  # cookies the request carried, name -> value
+    peer_hint: str | None  # untrusted TLS proxy advice, see untrusted_tls_proxy
+    url: str  # scheme://host[:port]SCRIPT_NAME, for messages
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def localhost(self) -> bool:
+        return is_localhost(self.host)
+
+    @property
+    def trustworthy(self) -> bool:
+        """Trustworthy for Chromium and Firefox (Safari: https only)."""
+        return self.secure or self.localhost
+
+
+class Settings(NamedTuple):
+    """The cookie settings the rules and fixes read."""
+
+    policy: str = "fix"
+    secure: str = "auto"
+    samesite: str = "keep"
+    domain: str = "auto"
+    path: str = "keep"
+    httponly: frozenset[str] = frozenset()
+    max_size: int = 4096
+
+
+def is_localhost(host: str) -> bool:
+    """``localhost``, ``*.localhost``, 127.0.0.0/8 or ::1."""
+    name = host.removesuffix(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    ip = _ip(name)
+    return ip is not None and ip.is_loopback
+
+
+@lru_cache(maxsize=1024)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        return ipaddress.ip_address(bare)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _psl() -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+@lru_cache(maxsize=4096)
+def is_public_suffix(domain: str) -> bool:
+    """A public suffix (ICANN or private section, as Chromium reads it).
+
+    IP literals and single-label names are decided before the list is
+    consulted (the list's default rule would call every single label public).
+    """
+    if _ip(domain) is not None or "." not in domain.strip("."):
+        return False
+    return bool(_psl().is_public(domain))
+
+
+def _v(
+    chromium: str, firefox: str, safari: str, reasons: Sequence[str | None] = ()
+) -> Verdicts:
+    reasons = tuple(reasons) + (None,) * (3 - len(reasons))
+    return dict(
+        zip(
+            BROWSERS,
+            zip((chromium, firefox, safari), reasons, strict=True),
+            strict=True,
+        )
+    )
+
+
+def _dropped(chromium_reason: str | None, firefox_reason: str | None) -> Verdicts:
+    return _v(DROPPED, DROPPED, DROPPED, (chromium_reason, firefox_reason, None))
+
+
+def _who(name: str) -> str:
+    return f"cookie {name!r}" if name else "a nameless cookie"
+
+
+def default_path(path: str) -> str:
+    """RFC 6265bis section 5.1.4: the directory of the request path."""
+    if not path.startswith("/") or path.count("/") == 1:
+        return "/"
+    return path[: path.rindex("/")]
+
+
+def _under(path: str, base: str) -> bool:
+    """``path`` equals ``base`` or lies under it on a segment boundary."""
+    if base in ("", "/"):
+        return True
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+def _domain_matches(host: str, domain: str) -> bool:
+    return host == domain or (host.endswith("." + domain) and _ip(host) is None)
+
+
+def is_deletion(cookie: SetCookie) -> bool:
+    """Max-Age <= 0, or an Expires in the past: the app deletes the cookie."""
+    max_age = cookie.get("max-age")
+    if max_age is not None:
+        seconds = parse_max_age(max_age)
+        if seconds is not None:
+            return seconds <= 0
+    expires = cookie.get("expires")
+    if expires is not None:
+        date = parse_cookie_date(expires)
+        return date is not None and date <= datetime.now(UTC)
+    return False
+
+
+# -- the rules -----------------------------------------------------------------
+# Each returns an Issue or None; ``seen`` carries facts between rules of one
+# cookie (the first rule to report a missing Secure, a Domain verdict), so
+# that one cause gives one finding (CONTRACT.md section 7).
+
+Seen = dict[str, Any]
+
+
+def not_latin1(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    text = c.raw
+    if "\r" not in text and "\n" not in text and text.isascii():
+        return None
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        why = "is not latin-1 text, which a WSGI server cannot send"
+    else:
+        if "\r" not in text and "\n" not in text:
+            return None
+        why = "contains CR or LF (header injection; the server refuses it)"
+    seen["broken"] = True
+    return Issue(
+        "not-latin1",
+        ERROR,
+        f"{_who(c.name)} set on {e.url}: the Set-Cookie header {why}. Encode "
+        "the value (e.g. percent-encoding or base64) before setting it.",
+        _dropped("DisallowedCharacter", "RejectedInvalidCharValue"),
+        (),
+    )
+
+
+def control_char(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if seen.get("broken"):
+        return None
+    raw = c.raw
+    if any(ch in _CTL for ch in raw):
+        browsers = _dropped("DisallowedCharacter", "RejectedInvalidCharValue")
+    elif "\t" in c.name or "\t" in c.value:
+        browsers = _v(DROPPED, STORED, STORED, ("DisallowedCharacter",))
+    else:
+        return None
+    return Issue(
+        "control-char",
+        ERROR,
+        f"{_who(c.name)} set on {e.url} contains a control character; "
+        "browsers drop it (Chromium: DisallowedCharacter). Encode the value.",
+        browsers,
+        (),
+    )
+
+
+def empty_cookie(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if c.name or c.value:
+        return None
+    seen["empty"] = True
+    return Issue(
+        "empty-cookie",
+        ERROR,
+        f"a Set-Cookie on {e.url} has neither name nor value; browsers drop it "
+        "(Chromium: NoCookieContent). Give the cookie a name and a value.",
+        _dropped("NoCookieContent", "RejectedEmptyNameAndValue"),
+        (),
+    )
+
+
+def nameless(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if c.name and not c.nameless:
+        return None
+    return Issue(
+        "nameless",
+        WARNING,
+        f"a Set-Cookie on {e.url} has no name ({c.pair[:40]!r}); browsers store "
+        "it as a nameless cookie that servers cannot read back by name. Use "
+        "name=value.",
+        _v(PROBLEM, PROBLEM, PROBLEM),
+        (),
+    )
+
+
+def too_large(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    size = octet_length(c.name) + octet_length(c.value)
+    if size <= s.max_size:
+        return None
+    return Issue(
+        "too-large",
+        ERROR,
+        f"{_who(c.name)} set on {e.url} is {size} bytes (name+value), over the "
+        f"{s.max_size}-byte limit; browsers drop it (Chromium: "
+        "NameValuePairExceedsMaxSize). Keep sessions server-side and store "
+        "only an id in the cookie.",
+        _dropped("NameValuePairExceedsMaxSize", "RejectedNameValueOversize"),
+        (),
+    )
+
+
+def attr_too_long(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    long = c.too_long
+    if not long:
+        return None
+    names = ", ".join(sorted({a.name for a in long}))
+    return Issue(
+        "attr-too-long",
+        WARNING,
+        f"{_who(c.name)} set on {e.url}: the value of {names} is over 1024 "
+        "bytes, so browsers ignore that attribute. Shorten it.",
+        _v(PROBLEM, PROBLEM, PROBLEM),
+        (),
+    )
+
+
+def _domain_issue(
+    rule: str, severity: str, c: SetCookie, e: Request, what: str, fix: Fix | None
+) -> Issue:
+    reason = "InvalidDomain" if severity == ERROR else None
+    browsers = (
+        _dropped("InvalidDomain", "RejectedInvalidDomain")
+        if severity == ERROR
+        else _v(PROBLEM, PROBLEM, PROBLEM)
+    )
+    remedy = (
+        "Set the framework's cookie domain to match the host, or leave it unset "
+        "for a host-only cookie (Flask SESSION_COOKIE_DOMAIN, Django "
+        "SESSION_COOKIE_DOMAIN)."
+    )
+    words = f" (Chromium: {reason})" if reason else ""
+    return Issue(
+        rule,
+        severity,
+        f"{_who(c.name)} set on {e.url}: {what}{words}. {remedy}",
+        browsers,
+        (fix,) if fix is not None else (),
+    )
+
+
+def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    """domain-invalid, domain-empty, domain-ip, domain-public-suffix,
+    domain-mismatch: the first that applies (CONTRACT.md section 7)."""
+    raw = c.get("domain")
+    if raw is None:
+        return None
+    remove = Fix("remove", "domain", None, "domain")
+    if raw in ("", "."):
+        severity = ERROR if raw == "." else WARNING
+        return _domain_issue(
+            "domain-empty",
+            severity,
+            c,
+            e,
+            f"Domain={raw} makes it host-only"
+            + (" and Chromium drops it" if raw == "." else ""),
+            remove,
+        )
+    domain = raw.lower().removeprefix(".")
+    host = e.host
+    bad = (
+        any(ch in _DOMAIN_BAD for ch in domain)
+        or not domain.isascii()
+        or (":" in domain and _ip(domain) is None)
+        or (domain.endswith(".") and _ip(domain.rstrip(".")) is None)
+    )
+    if bad:
+        repaired = _repair_domain(domain)
+        fix = remove
+        if (
+            repaired is not None
+            and _domain_matches(host, repaired)
+            and (not is_public_suffix(repaired) or repaired == host)
+        ):
+            fix = Fix("replace", "domain", repaired, "domain")
+        return _domain_issue(
+            "domain-invalid",
+            ERROR,
+            c,
+            e,
+            f"Domain={raw!r} is not a valid domain (a port, a trailing dot, '%', "
+            "spaces or non-ASCII)",
+            fix,
+        )
+    if _ip(host) is not None:
+        if _ip(domain) == _ip(host):
+            return None
+        return _domain_issue(
+            "domain-ip",
+            ERROR,
+            c,
+            e,
+            f"the host {host} is an IP address and Domain={raw} is not that address",
+            remove,
+        )
+    if domain != host and is_public_suffix(domain):
+        return _domain_issue(
+            "domain-public-suffix",
+            ERROR,
+            c,
+            e,
+            f"Domain={raw} is a public suffix, which no site may set cookies for",
+            remove,
+        )
+    if not _domain_matches(host, domain):
+        keep_deletion = is_deletion(c)
+        return _domain_issue(
+            "domain-mismatch",
+            ERROR,
+            c,
+            e,
+            f"Domain={raw} does not match the host {host}"
+            + (" (a deletion: left as is)" if keep_deletion else ""),
+            None if keep_deletion else remove,
+        )
+    return None
+
+
+def _repair_domain(domain: str) -> str | None:
+    """Strip a port and a trailing dot, IDNA-encode; None when hopeless."""
+    text = domain.strip()
+    if text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    text = text.rstrip(".")
+    if not text or any(ch in _DOMAIN_BAD for ch in text):
+        return None
+    try:
+        return text.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+
+
+def _secure_missing(
+    rule: str,
+    severity: str,
+    c: SetCookie,
+    e: Request,
+    what: str,
+    browsers: Verdicts,
+    extra: tuple[Fix, ...] = (),
+    fix_on_trustworthy: bool = True,
+) -> Issue:
+    fixes = extra
+    if fix_on_trustworthy and e.trustworthy:
+        fixes = (*extra, Fix("add", "Secure", None, "secure"))
+    remedy = (
+        "Set Secure (Flask SESSION_COOKIE_SECURE, Django SESSION_COOKIE_SECURE)"
+        + (
+            "."
+            if e.secure
+            else ", serve it over https, and if a TLS proxy is in front, trust its "
+            "X-Forwarded-Proto."
+        )
+    )
+    return Issue(
+        rule,
+        severity,
+        f"{_who(c.name)} set on {e.url}: {what}. {remedy}",
+        browsers,
+        fixes,
+    )
+
+
+def host_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if not c.name.lower().startswith("__host-"):
+        return None
+    secure = c.has("secure")
+    path = c.get("path")
+    has_domain = c.attribute("domain") is not None
+    if secure and path == "/" and not has_domain:
+        return None
+    problems = []
+    fixes: list[Fix] = []
+    if not secure:
+        problems.append("no Secure")
+        seen["secure"] = True
+    if path is None:
+        problems.append("no Path=/")
+        fixes.append(Fix("add", "Path", "/", None))
+    elif path != "/":
+        problems.append(f"Path={path!r} instead of Path=/")
+    if has_domain:
+        problems.append("a Domain attribute")
+    seen["path"] = True
+    firefox = (
+        STORED
+        if (secure and not has_domain and path is None and default_path(e.path) == "/")
+        else DROPPED
+    )
+    browsers = _v(
+        DROPPED,
+        firefox,
+        DROPPED,
+        ("InvalidPrefix", "RejectedInvalidPrefix" if firefox == DROPPED else None),
+    )
+    what = (
+        "a __Host- cookie needs Secure, Path=/ and no Domain, but it has "
+        + ", ".join(problems)
+        + "; browsers drop it (Chromium: InvalidPrefix)"
+    )
+    return _secure_missing(
+        "host-prefix", ERROR, c, e, what, browsers, tuple(fixes), not secure
+    )
+
+
+def secure_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if not c.name.lower().startswith("__secure-"):
+        return None
+    if not c.has("secure"):
+        if seen.get("secure"):
+            return None
+        seen["secure"] = True
+        return _secure_missing(
+            "secure-prefix",
+            ERROR,
+            c,
+            e,
+            "a __Secure- cookie without Secure; browsers drop it "
+            "(Chromium: InvalidPrefix)",
+            _dropped("InvalidPrefix", "RejectedInvalidPrefix"),
+        )
+    if e.secure:
+        return None
+    if e.localhost:
+        return Issue(
+            "secure-prefix",
+            INFO,
+            f"{_who(c.name)} set on {e.url}: a __Secure- cookie over http; "
+            "Chromium and Firefox keep it on a localhost name, Safari drops it.",
+            _v(STORED, STORED, DROPPED),
+            (),
+        )
+    return Issue(
+        "secure-prefix",
+        ERROR,
+        f"{_who(c.name)} set on {e.url}: a __Secure- cookie over http; browsers "
+        f"drop it (Chromium: InvalidPrefix). {_tls_hint(e)}",
+        _dropped("InvalidPrefix", "RejectedInvalidPrefix"),
+        (),
+    )
+
+
+def samesite_none_insecure(
+    c: SetCookie, e: Request, s: Settings, seen: Seen
+) -> Issue | None:
+    value = c.get("samesite")
+    if (
+        value is None
+        or value.lower() != "none"
+        or c.has("secure")
+        or seen.get("secure")
+    ):
+        return None
+    seen["secure"] = True
+    return _secure_missing(
+        "samesite-none-insecure",
+        ERROR,
+        c,
+        e,
+        "SameSite=None without Secure; browsers drop it "
+        "(Chromium: SameSiteNoneInsecure)",
+        _dropped("SameSiteNoneInsecure", "RejectedNoneRequiresSecure"),
+    )
+
+
+def partitioned_insecure(
+    c: SetCookie, e: Request, s: Settings, seen: Seen
+) -> Issue | None:
+    if not c.has("partitioned") or c.has("secure") or seen.get("secure"):
+        return None
+    seen["secure"] = True
+    return _secure_missing(
+        "partitioned-insecure",
+        ERROR,
+        c,
+        e,
+        "Partitioned without Secure; browsers drop it",
+        _dropped(None, "RejectedPartitionedRequiresSecure"),
+    )
+
+
+def https_without_secure(
+    c: SetCookie, e: Request, s: Settings, seen: Seen
+) -> Issue | None:
+    if not e.secure or c.has("secure") or seen.get("secure"):
+        return None
+    seen["secure"] = True
+    return _secure_missing(
+        "https-without-secure",
+        WARNING,
+        c,
+        e,
+        "set over https without Secure, so browsers also send it over plain http",
+        _v(PROBLEM, PROBLEM, PROBLEM),
+    )
+
+
+def _tls_hint(e: Request) -> str:
+    if e.peer_hint:
+        return e.peer_hint
+    return (
+        "If a TLS proxy is in front, trust its X-Forwarded-Proto: "
+        "trusted_proxies=<the proxy's address>, trusted_headers=x-forwarded-proto, "
+        "and serve with `wsgifix serve` or waitress "
+        "clear_untrusted_proxy_headers=False."
+    )
+
+
+def secure_over_http(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if e.secure or not c.has("secure"):
+        return None
+    if e.localhost:
+        return Issue(
+            "secure-over-http",
+            INFO,
+            f"{_who(c.name)} set on {e.url}: Secure over http; Chromium and Firefox "
+            "keep it on a localhost name, Safari drops it (SecureOnly).",
+            _v(STORED, STORED, DROPPED, (None, None, "SecureOnly")),
+            (),
+        )
+    return Issue(
+        "secure-over-http",
+        ERROR,
+        f"{_who(c.name)} set on {e.url}: Secure over plain http; browsers drop it "
+        f"(Chromium: SecureOnly). {_tls_hint(e)}",
+        _dropped("SecureOnly", "RejectedSecureButNonHttps"),
+        (),
+    )
+
+
+def overwrite_secure(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if e.secure or c.has("secure") or c.name not in e.cookies:
+        return None
+    return Issue(
+        "overwrite-secure",
+        WARNING,
+        f"{_who(c.name)} set on {e.url}: a non-Secure cookie over http with the "
+        "name of a cookie the browser sent; if the browser holds a Secure cookie "
+        "of that name it drops this one (Chromium: OverwriteSecure).",
+        _v(
+            PROBLEM,
+            PROBLEM,
+            PROBLEM,
+            ("OverwriteSecure", "RejectedNonsecureOverSecure"),
+        ),
+        (),
+    )
+
+
+def _samesite_fix(c: SetCookie, s: Settings, seen: Seen, op: str) -> tuple[Fix, ...]:
+    if s.samesite == "keep":
+        return ()
+    return (Fix(op, "SameSite", s.samesite.capitalize(), "samesite"),)
+
+
+def samesite_invalid(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    value = c.get("samesite")
+    if value is None or value.lower() in ("none", "lax", "strict"):
+        return None
+    return Issue(
+        "samesite-invalid",
+        WARNING,
+        f"{_who(c.name)} set on {e.url}: SameSite={value!r} is not None, Lax or "
+        "Strict, so browsers treat it as unset (Chromium: Lax by default).",
+        _v(PROBLEM, PROBLEM, PROBLEM),
+        _samesite_fix(c, s, seen, "replace"),
+    )
+
+
+def samesite_missing(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if c.get("samesite") is not None:
+        return None
+    return Issue(
+        "samesite-missing",
+        INFO,
+        f"{_who(c.name)} set on {e.url} has no SameSite: Chromium treats it as "
+        "Lax, Firefox and Safari as None. Say which you mean "
+        "(Flask SESSION_COOKIE_SAMESITE, Django SESSION_COOKIE_SAMESITE, or "
+        "cookie_samesite).",
+        _v(PROBLEM, STORED, STORED),
+        _samesite_fix(c, s, seen, "add"),
+    )
+
+
+def cross_site_set(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if e.sec_fetch_site != "cross-site" or e.sec_fetch_dest == "document":
+        return None
+    value = (c.get("samesite") or "").lower()
+    if value == "none":
+        if c.has("partitioned"):
+            return None
+        token = "UserPreferences"
+    else:
+        token = {"lax": "SameSiteLax", "strict": "SameSiteStrict"}.get(
+            value, "SameSiteUnspecifiedTreatedAsLax"
+        )
+    return Issue(
+        "cross-site-set",
+        WARNING,
+        f"{_who(c.name)} set on {e.url} in a cross-site "
+        f"{e.sec_fetch_dest or 'request'}: "
+        f"browsers block it as a third-party cookie (Chromium: {token}). For an "
+        "embedded app use SameSite=None; Secure; Partitioned.",
+        _v(DROPPED, DROPPED, DROPPED, (token, "RejectedForNonSameSiteness")),
+        (),
+    )
+
+
+def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    """missing-path, path-invalid, path-outside-mount (__Host- cookies are
+    judged by host-prefix)."""
+    if seen.get("path"):
+        return None
+    path = c.get("path")
+    script = e.script_name
+    if path is None:
+        scoped = s.path == "scope" and script
+        if default_path(e.path) == "/" and not scoped:
+            return None
+        target = script or "/"
+        fix = Fix("add", "Path", target, None)
+        if default_path(e.path) == "/":  # only the scope setting asks
+            seen["silent"] = (fix,)
+            return None
+        return Issue(
+            "missing-path",
+            WARNING,
+            f"{_who(c.name)} set on {e.url} has no Path, so browsers scope it to "
+            f"{default_path(e.path)} and do not send it to other paths ('session "
+            f"lost after redirect'). Set Path={target} (Flask "
+            "SESSION_COOKIE_PATH, Django SESSION_COOKIE_PATH).",
+            _v(PROBLEM, PROBLEM, PROBLEM),
+            (fix,),
+        )
+    if not path.startswith("/"):
+        return Issue(
+            "path-invalid",
+            WARNING,
+            f"{_who(c.name)} set on {e.url}: Path={path!r} is empty or relative, so "
+            f"browsers ignore it and use {default_path(e.path)}. Use an absolute path.",
+            _v(PROBLEM, PROBLEM, PROBLEM),
+            (),
+        )
+    if not script:
+        return None
+    scope_fix = Fix("replace", "path", script, "path")
+    if _under(script, path):  # covers the mount (e.g. Path=/)
+        if s.path == "scope" and path.rstrip("/") != script:
+            seen["silent"] = (scope_fix,)
+        return None
+    if _under(path, script):
+        return None
+    return Issue(
+        "path-outside-mount",
+        WARNING,
+        f"{_who(c.name)} set on {e.url}: Path={path} is outside the app's mount "
+        f"{script}, so browsers never send it back to this app. Set the "
+        f"framework's cookie path to {script} (Flask APPLICATION_ROOT, Django "
+        "SESSION_COOKIE_PATH) or use cookie_path=scope.",
+        _v(PROBLEM, PROBLEM, PROBLEM),
+        (scope_fix,),
+    )
+
+
+def lifetime_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    """max-age-invalid, expires-invalid, lifetime-capped (one per cookie)."""
+    max_age = c.get("max-age")
+    if max_age is not None:
+        seconds = parse_max_age(max_age)
+        if seconds is None:
+            plus = max_age_has_plus(max_age)
+            return Issue(
+                "max-age-invalid",
+                WARNING,
+                f"{_who(c.name)} set on {e.url}: Max-Age={max_age!r} is not an "
+                "integer, so browsers ignore it"
+                + (" (Chromium accepts the leading '+')" if plus else "")
+                + ". Use Max-Age=<seconds>.",
+                _v(STORED if plus else PROBLEM, PROBLEM, PROBLEM),
+                (),
+            )
+        if seconds > MAX_LIFETIME.total_seconds():
+            return _capped(c, e)
+        return None
+    expires = c.get("expires")
+    if expires is None:
+        return None
+    date = parse_cookie_date(expires)
+    if date is None:
+        return Issue(
+            "expires-invalid",
+            WARNING,
+            f"{_who(c.name)} set on {e.url}: Expires={expires!r} is not a date "
+            "browsers read, so it becomes a session cookie. Use an HTTP date.",
+            _v(PROBLEM, PROBLEM, PROBLEM),
+            (),
+        )
+    if date - datetime.now(UTC) > MAX_LIFETIME:
+        return _capped(c, e)
+    return None
+
+
+def _capped(c: SetCookie, e: Request) -> Issue:
+    return Issue(
+        "lifetime-capped",
+        INFO,
+        f"{_who(c.name)} set on {e.url} lives longer than 400 days; browsers cap "
+        "it at 400 days.",
+        _v(STORED, STORED, STORED),
+        (),
+    )
+
+
+def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    repeated = sorted({k for k in c.names_in_order if k and c.count(k) > 1})
+    if not repeated:
+        return None
+    return Issue(
+        "duplicate-attr",
+        INFO,
+        f"{_who(c.name)} set on {e.url} repeats {', '.join(repeated)}; the last "
+        "one wins. Set each attribute once.",
+        _v(STORED, STORED, STORED),
+        tuple(Fix("dedupe", k, None, None) for k in repeated),
+    )
+
+
+def httponly_missing(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    if c.name not in s.httponly or c.has("httponly"):
+        return None
+    return Issue(
+        "httponly-missing",
+        INFO,
+        f"{_who(c.name)} set on {e.url} has no HttpOnly although cookie_httponly "
+        "names it, so scripts can read it. Set HttpOnly.",
+        _v(STORED, STORED, STORED),
+        (Fix("add", "HttpOnly", None, None),),
+    )
+
+
+#: The per-cookie rules, in the order they run (and findings are listed).
+COOKIE_RULES: tuple[
+    Callable[[SetCookie, Request, Settings, Seen], Issue | None], ...
+] = (
+    not_latin1,
+    control_char,
+    empty_cookie,
+    nameless,
+    too_large,
+    attr_too_long,
+    domain_rules,
+    host_prefix,
+    secure_prefix,
+    samesite_none_insecure,
+    partitioned_insecure,
+    https_without_secure,
+    secure_over_http,
+    overwrite_secure,
+    samesite_invalid,
+    samesite_missing,
+    cross_site_set,
+    path_rules,
+    lifetime_rules,
+    duplicate_attr,
+    httponly_missing,
+)
+
+
+class CookieReport(NamedTuple):
+    """One Set-Cookie header judged: the header to send, and its findings."""
+
+    original: str
+    header: str
+    name: str | None
+    issues: tuple[tuple[Finding, Verdicts], ...]
+
+
+def judge(
+    header: str, e: Request, s: Settings, cookie: SetCookie | None = None
+) -> CookieReport:
+    """Run every per-cookie rule on one header and apply the allowed fixes.
+
+    With ``cookie_domain=<domain>`` (fix mode) an existing Domain is first
+    rewritten to that domain, like nginx ``proxy_cookie_domain``, and the
+    rules judge the rewritten cookie.
+    """
+    original = header
+    c = cookie if cookie is not None else SetCookie.parse(header)
+    if s.policy == "fix" and s.domain not in ("auto", "keep") and c.get("domain"):
+        try:
+            header = c.edit().replace_value("domain", s.domain).render()
+        except (ValueError, KeyError):
+            pass
+        else:
+            c = SetCookie.parse(header)
+    seen: Seen = {}
+    issues: list[Issue] = []
+    for rule in COOKIE_RULES:
+        issue = rule(c, e, s, seen)
+        if issue is not None:
+            issues.append(issue)
+        if seen.get("broken") or seen.get("empty"):
+            break
+    silent: tuple[Fix, ...] = seen.get("silent", ())
+    applied: list[bool] = []
+    editor = c.edit()
+    secure = c.has("secure")
+    for issue in issues:
+        fixes = issue.fixes
+        if not secure and any(
+            f.gate == "samesite" and f.value == "None" for f in fixes
+        ):
+            fixes = ()  # SameSite=None without Secure would be dropped
+        done = _apply(editor, fixes, s)
+        secure = secure or (done and any(f.key == "Secure" for f in fixes))
+        applied.append(done)
+    if silent:
+        _apply(editor, silent, s)
+    new_header = header
+    if editor.changed:
+        try:
+            new_header = editor.render()
+        except ValueError:  # an edit the editor refuses: send the original
+            new_header = header
+            applied = [False] * len(applied)
+    error_left = any(
+        issue.severity == ERROR and not done
+        for issue, done in zip(issues, applied, strict=True)
+    )
+    findings = tuple(
+        (
+            Finding(
+                issue.rule,
+                issue.severity,
+                c.name,
+                issue.message,
+                done and not error_left,
+            ),
+            issue.browsers,
+        )
+        for issue, done in zip(issues, applied, strict=True)
+    )
+    return CookieReport(original, new_header, c.name, findings)
+
+
+def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
+    """Apply a rule's fixes if fix mode and the settings allow; True if done."""
+    fixes = tuple(fixes)
+    if s.policy != "fix" or not fixes:
+        return False
+    for fix in fixes:
+        if fix.gate == "secure" and s.secure == "keep":
+            return False
+        if fix.gate == "domain" and s.domain != "auto":
+            return False
+        if fix.gate == "path" and s.path != "scope":
+            return False
+        if fix.value is not None and not _safe_value(fix.value):
+            return False
+    try:
+        for fix in fixes:
+            if fix.op == "add":
+                editor.add(fix.key, fix.value)
+            elif fix.op == "remove":
+                editor.remove(fix.key)
+            elif fix.op == "replace":
+                editor.replace_value(fix.key, fix.value)
+            else:
+                editor.remove_earlier_duplicates(fix.key)
+    except (ValueError, KeyError):
+        return False
+    return True
+
+
+def _describe(fixes: Iterable[Fix]) -> str:
+    """What wsgifix changed, for the finding's message."""
+    parts = []
+    for fix in fixes:
+        if fix.op == "add":
+            parts.append(f"added {fix.key}" + (f"={fix.value}" if fix.value else ""))
+        elif fix.op == "remove":
+            parts.append(f"removed {fix.key.capitalize()}")
+        elif fix.op == "replace":
+            parts.append(f"set {fix.key.capitalize()}={fix.value}")
+        else:
+            parts.append(f"removed the earlier {fix.key} attributes")
+    return " wsgifix " + ", ".join(parts) + "."
+
+
+def _safe_value(value: str) -> bool:
+    return value.isprintable() and ";" not in value and value.strip() == value
+
+
+def untrusted_tls_proxy(e: Request) -> Finding | None:
+    """E is http but the raw request shows a TLS proxy the app did not trust."""
+    if e.secure or not e.peer_hint:
+        return None
+    return Finding(
+        "untrusted-tls-proxy",
+        WARNING,
+        None,
+        f"the request to {e.url} came through a TLS proxy (it says https) that "
+        f"wsgifix does not trust, so the app sees http and Secure cookies are "
+        f"dropped. {e.peer_hint}",
+        False,
+    )
+
+
+def response_rules(
+    reports: Sequence[CookieReport], cookies: Sequence[SetCookie], e: Request
+) -> list[tuple[Finding, Verdicts]]:
+    """Rules judged over one response: duplicates, shadowing, counts."""
+    found: list[tuple[Finding, Verdicts]] = []
+    problem = _v(PROBLEM, PROBLEM, PROBLEM)
+    seen_keys: set[tuple[str, str, str]] = set()
+    with_domain: set[str] = set()
+    without_domain: set[str] = set()
+    for c in cookies:
+        domain = (c.get("domain") or "").lower().removeprefix(".")
+        key = (c.name, domain, c.get("path") or default_path(e.path))
+        if key in seen_keys:
+            found.append(
+                (
+                    Finding(
+                        "duplicate-cookie",
+                        WARNING,
+                        c.name,
+                        f"{_who(c.name)} is set twice with the same domain and path "
+                        f"in one response on {e.url}; the first value is wasted.",
+                        False,
+                    ),
+                    problem,
+                )
+            )
+        seen_keys.add(key)
+        (with_domain if c.get("domain") else without_domain).add(c.name)
+    for name in sorted(with_domain & without_domain):
+        found.append(
+            (
+                Finding(
+                    "domain-shadowing",
+                    WARNING,
+                    name,
+                    f"{_who(name)} is set both with and without Domain in one "
+                    f"response on {e.url}: browsers keep two cookies and send both, "
+                    "in no defined order. Set it one way only.",
+                    False,
+                ),
+                problem,
+            )
+        )
+    total = sum(octet_length(r.header) for r in reports)
+    if len(reports) > MAX_COOKIES or total > MAX_HEADER_BYTES:
+        found.append(
+            (
+                Finding(
+                    "too-many-cookies",
+                    WARNING,
+                    None,
+                    f"one response on {e.url} sets {len(reports)} cookies "
+                    f"({total} bytes of Set-Cookie); browsers evict beyond 180 per "
+                    "host and servers reject large Cookie headers. Store less in "
+                    "cookies.",
+                    False,
+                ),
+                problem,
+            )
+        )
+    return found
+
+
+def audit(
+    headers: Sequence[str], e: Request, s: Settings
+) -> tuple[list[str], list[tuple[Finding, Verdicts]]]:
+    """Judge every Set-Cookie value of one response against E.
+
+    Returns the headers to send (fixed where allowed) and the findings with
+    each browser family's verdict. Pure: no logging, no state.
+    """
+    cookies = [SetCookie.parse(h) for h in headers]
+    reports = [judge(h, e, s, c) for h, c in zip(headers, cookies, strict=True)]
+    findings: list[tuple[Finding, Verdicts]] = []
+    tls = untrusted_tls_proxy(e)
+    if tls is not None:
+        findings.append((tls, _v(PROBLEM, PROBLEM, PROBLEM)))
+    for report in reports:
+        findings.extend(report.issues)
+    findings.extend(response_rules(reports, cookies, e))
+    return [r.header for r in reports], findings
