@@ -16,6 +16,7 @@ from wsgifix.cookies import CookieMiddleware
 from wsgifix.inspector import DebugRoute
 from wsgifix.prefix import PrefixMiddleware
 from wsgifix.proxy import ProxyMiddleware
+from wsgifix.rules import Finding
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CookieMiddleware",
     "DebugRoute",
+    "Finding",
     "PrefixMiddleware",
     "ProxyMiddleware",
     "load_app",
