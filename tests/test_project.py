@@ -60,3 +60,21 @@ def test_readme_settings_table_lists_each_setting_once_with_its_default() -> Non
             assert f"``{default}``" in rows[0], name
         else:
             assert "empty" in rows[0], name
+
+
+def test_benchmark_smoke_run() -> None:
+    # Keeps the script working; no timing assertions (those live in the script).
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "overhead.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "werkzeug ProxyFix, 5 headers" in result.stdout
+    assert "hostile X-Forwarded-For" in result.stdout

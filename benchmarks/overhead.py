@@ -1,0 +1,217 @@
+"""In-process cost of wsgifix next to werkzeug ProxyFix and waitress's middleware.
+
+    python benchmarks/overhead.py            # full run (~1 minute)
+    python benchmarks/overhead.py --quick    # a smoke run, no thresholds
+
+Every stack serves the same request (15 browser headers, X-Forwarded-For/
+Proto/Host/Port/Prefix from a trusted 127.0.0.1) to an app that sets two
+cookies. Each row is the median over rounds of the mean ns per request,
+minus the bare app's; the ratio column compares with werkzeug ProxyFix
+measured in the same run (timings on a shared machine are noisy, ratios
+much less so). The issue's targets are printed beside the measured ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from waitress.proxy_headers import proxy_headers_middleware
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import wsgifix
+
+BROWSER_HEADERS = {
+    "HTTP_HOST": "127.0.0.1:8080",
+    "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
+    "HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9",
+    "HTTP_ACCEPT_ENCODING": "gzip, deflate, br",
+    "HTTP_CONNECTION": "keep-alive",
+    "HTTP_COOKIE": "session=eyJ1c2VyIjoiYWxpY2UifQ.Zx; theme=dark",
+    "HTTP_UPGRADE_INSECURE_REQUESTS": "1",
+    "HTTP_SEC_FETCH_SITE": "same-origin",
+    "HTTP_SEC_FETCH_MODE": "navigate",
+    "HTTP_SEC_FETCH_DEST": "document",
+    "HTTP_SEC_FETCH_USER": "?1",
+    "HTTP_CACHE_CONTROL": "max-age=0",
+    "HTTP_REFERER": "https://shop.example.com/app/cart",
+    "HTTP_DNT": "1",
+}
+FORWARDED = {
+    "HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.7",
+    "HTTP_X_FORWARDED_PROTO": "https",
+    "HTTP_X_FORWARDED_HOST": "shop.example.com",
+    "HTTP_X_FORWARDED_PORT": "443",
+    "HTTP_X_FORWARDED_PREFIX": "/app",
+}
+BASE = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/cart",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "waitress.invalid",
+    "SERVER_PORT": "8080",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "SERVER_SOFTWARE": "waitress",
+    "REMOTE_ADDR": "127.0.0.1",
+    "REMOTE_PORT": "40000",
+    "wsgi.url_scheme": "http",
+}
+COOKIES = [
+    ("Set-Cookie", "session=eyJ1c2VyIjoiYWxpY2UifQ.Zy; HttpOnly; Path=/; SameSite=Lax"),
+    ("Set-Cookie", "theme=dark; Path=/; Max-Age=31536000"),
+]
+BODY = [b"ok"]
+
+
+def app_with_cookies(environ: Any, start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain"), *COOKIES])
+    return BODY
+
+
+def app_plain(environ: Any, start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return BODY
+
+
+def passthrough(app: Any) -> Any:
+    def call(environ: Any, start_response: Any) -> Any:
+        return app(environ, start_response)
+
+    return call
+
+
+def passthrough_start_response(app: Any) -> Any:
+    def call(environ: Any, start_response: Any) -> Any:
+        def sr(status: str, headers: Any, exc_info: Any = None) -> Any:
+            return start_response(status, headers, exc_info)
+
+        return app(environ, sr)
+
+    return call
+
+
+def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+    return None
+
+
+def measure(app: Any, environ: dict[str, str], n: int, rounds: int) -> float:
+    """Median over rounds of the mean ns per call (a fresh environ each call)."""
+    results = []
+    copy = environ.copy
+    for _ in range(rounds):
+        envs = [copy() for _ in range(n)]
+        t0 = time.perf_counter_ns()
+        for env in envs:
+            app(env, start_response)
+        results.append((time.perf_counter_ns() - t0) / n)
+    return statistics.median(results)
+
+
+def xff(entries: int) -> str:
+    hops = [f"198.51.{i // 250 % 250}.{i % 250 + 1}" for i in range(entries - 1)]
+    return ", ".join([*hops, "203.0.113.9"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    args = parser.parse_args(argv)
+    n, rounds = (200, 3) if args.quick else (5000, 15)
+
+    five = " ".join(
+        f"x-forwarded-{h}" for h in ("for", "proto", "host", "port", "prefix")
+    )
+    full_env = {**BASE, **BROWSER_HEADERS, **FORWARDED}
+    idle_env = {**BASE, **BROWSER_HEADERS, "REMOTE_ADDR": "192.0.2.50"}
+    proxyfix = ProxyFix(
+        app_with_cookies, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1
+    )
+    waitress_mw = proxy_headers_middleware(
+        app_with_cookies,
+        trusted_proxy="127.0.0.1",
+        trusted_proxy_count=1,
+        trusted_proxy_headers={
+            "x-forwarded-for",
+            "x-forwarded-proto",
+            "x-forwarded-host",
+            "x-forwarded-port",
+        },
+    )
+    proxy_only = wsgifix.ProxyMiddleware(
+        app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
+    )
+    full = wsgifix.wrap(
+        app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
+    )
+    idle = wsgifix.wrap(app_plain, trusted_proxies="10.0.0.0/8")
+
+    rows: list[tuple[str, float, float | None, str]] = []
+    bare = measure(app_with_cookies, full_env, n, rounds)
+    bare_plain = measure(app_plain, idle_env, n, rounds)
+
+    def over(app: Any, env: dict[str, str], base: float = bare) -> float:
+        return max(measure(app, env, n, rounds) - base, 1.0)
+
+    pf = over(proxyfix, full_env)
+    sr_floor = over(passthrough_start_response(app_plain), idle_env, bare_plain)
+    rows.append(("bare app (absolute ns, not overhead)", bare, None, ""))
+    rows.append(
+        (
+            "pass-through function",
+            over(passthrough(app_with_cookies), full_env),
+            None,
+            "",
+        )
+    )
+    rows.append(("pass-through wrapping start_response", sr_floor, None, ""))
+    rows.append(("werkzeug ProxyFix, 5 headers", pf, 1.0, ""))
+    rows.append(
+        ("waitress proxy_headers_middleware", over(waitress_mw, full_env), None, "")
+    )
+    rows.append(
+        ("wsgifix proxy layer, 5 headers", over(proxy_only, full_env), None, "<= 0.25")
+    )
+    rows.append(("wsgifix full default stack", over(full, full_env), None, "<= 0.5"))
+    idle_cost = over(idle, idle_env, bare_plain)
+    rows.append(
+        (
+            "wsgifix, nothing to do (x start_response floor)",
+            idle_cost,
+            idle_cost / sr_floor,
+            "<= 3",
+        )
+    )
+
+    python = sys.version.split()[0]
+    print(f"n={n} x {rounds} rounds; median ns per request; Python {python}")
+    print(f"{'stack':<52} {'ns':>10} {'x ProxyFix':>11} {'target':>8}")
+    for name, ns, ratio, target in rows:
+        shown = (
+            ratio if ratio is not None else (ns / pf if "ns, not" not in name else None)
+        )
+        ratio_text = f"{shown:.2f}" if shown is not None else ""
+        print(f"{name:<52} {ns:>10.0f} {ratio_text:>11} {target:>8}")
+
+    print()
+    print("hostile X-Forwarded-For (wsgifix proxy layer, overhead vs 2 entries):")
+    print(f"{'entries':>8} {'wsgifix ns':>11} {'ratio':>7} {'ProxyFix ns':>12}")
+    base2 = None
+    for entries in (2, 1000, 10000):
+        env = {**full_env, "HTTP_X_FORWARDED_FOR": xff(entries)}
+        cost = over(proxy_only, env)
+        fix = over(proxyfix, env)
+        base2 = base2 or cost
+        print(f"{entries:>8} {cost:>11.0f} {cost / base2:>7.2f} {fix:>12.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
