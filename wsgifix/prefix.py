@@ -45,7 +45,7 @@ class PrefixMiddleware:
             if path == prefix or path.startswith(self._inside):
                 orig.setdefault("PATH_INFO", path)
                 environ["PATH_INFO"] = path[len(prefix) :]
-            script: str = environ.get("SCRIPT_NAME", "")
-            orig.setdefault("SCRIPT_NAME", script)
-            environ["SCRIPT_NAME"] = script.rstrip("/") + prefix
+            script: str | None = environ.get("SCRIPT_NAME")
+            orig.setdefault("SCRIPT_NAME", script)  # None: absent (CONTRACT.md 3)
+            environ["SCRIPT_NAME"] = (script or "").rstrip("/") + prefix
         return self.app(environ, start_response)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import time
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -84,6 +85,12 @@ _SETTING_KEYS = {
 # waitress 3 deletes these by default (FIELD-NOTES); X-Forwarded-Prefix passes.
 _WAITRESS_DELETES = (FORWARDED, XFF, XFPROTO, XFHOST, XFPORT, XFBY)
 _LIST_KEYS = (XFPROTO, XFHOST, XFPORT, XFPREFIX)
+_NOT_WITH_FORWARDED = (
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-forwarded-port",
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOG_INTERVAL = 60.0
 _LOG_KEYS = 1024
@@ -501,11 +508,19 @@ class ProxyMiddleware:
         )
         return [body]
 
-    def _log_once(self, key: tuple[str, ...], level: int, msg: str, *args: Any) -> None:
-        """Log at most once a minute per key (bounded), so logs cannot flood."""
+    def _log_once(
+        self,
+        key: tuple[str, ...],
+        level: int,
+        msg: str,
+        *args: Any,
+        every: float = _LOG_INTERVAL,
+    ) -> None:
+        """Log at most once per ``every`` seconds per key (bounded), so logs
+        cannot flood; ``every=math.inf`` logs once per wrapped app."""
         now = time.monotonic()
         last = self._logged.get(key)
-        if last is not None and now - last < _LOG_INTERVAL:
+        if last is not None and now - last < every:
             return
         if len(self._logged) >= _LOG_KEYS:
             self._logged.clear()
@@ -530,12 +545,17 @@ class ProxyMiddleware:
                 "default). Serve with `wsgifix serve`, or waitress.serve(app, "
                 "clear_untrusted_proxy_headers=False), or waitress-serve "
                 "--no-clear-untrusted-proxy-headers.",
+                every=math.inf,  # CONTRACT.md 6: "logs once"
             )
 
     def _advise_untrusted(self, peer: str, present: list[str]) -> None:
         names = ", ".join(HEADER_NAMES[key] for key in present)
         action = "removed" if self.clear_untrusted else "ignored"
-        wanted = " ".join(name for name, key in _SETTING_KEYS.items() if key in present)
+        suggest = [name for name, key in _SETTING_KEYS.items() if key in present]
+        if "forwarded" in suggest and any(n in _NOT_WITH_FORWARDED for n in suggest):
+            # Config refuses forwarded beside these (CONTRACT.md 7).
+            suggest.remove("forwarded")
+        wanted = " ".join(suggest)
         self._log_once(
             ("untrusted",),
             logging.INFO,
@@ -549,6 +569,7 @@ class ProxyMiddleware:
             peer or "the peer",
             peer or "unix",
             wanted or "x-forwarded-for x-forwarded-proto",
+            every=math.inf,
         )
 
 
