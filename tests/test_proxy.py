@@ -1317,16 +1317,16 @@ PREFIX = [
     ),
     pytest.param(XPRE, _pre("/a%2Fb"), bad("X-Forwarded-Prefix"), id="%2F"),
     pytest.param(XPRE, _pre("/a%2fb"), bad("X-Forwarded-Prefix"), id="%2f"),
-    # The contract says ".." segments do not appear in the result; the
-    # implementation rejects them rather than resolving them (a proxy never
-    # sends one), and rejects what would bend every URL built from
-    # SCRIPT_NAME (? # \ spaces, no leading /).
-    pytest.param(XPRE, _pre("/a/../b"), bad("X-Forwarded-Prefix"), id=".."),
-    pytest.param(XPRE, _pre("/a/%2e%2e/b"), bad("X-Forwarded-Prefix"), id="%2e%2e"),
+    # CONTRACT.md 3 "normalized": a missing leading / is added and ..
+    # resolved; raw ? # \ never come from a proxy and are rejected.
+    pytest.param(XPRE, _pre("/a/../b"), {"SCRIPT_NAME": "/b"}, id=".."),
+    pytest.param(XPRE, _pre("/a/%2e%2e/b"), {"SCRIPT_NAME": "/b"}, id="%2e%2e"),
+    pytest.param(XPRE, _pre("/.."), bad("X-Forwarded-Prefix"), id=".. above /"),
     pytest.param(XPRE, _pre("/a?x=1"), bad("X-Forwarded-Prefix"), id="?"),
     pytest.param(XPRE, _pre("/a#x"), bad("X-Forwarded-Prefix"), id="#"),
     pytest.param(XPRE, _pre("/a\\b"), bad("X-Forwarded-Prefix"), id="backslash"),
-    pytest.param(XPRE, _pre("app"), bad("X-Forwarded-Prefix"), id="no leading /"),
+    pytest.param(XPRE, _pre("app"), {"SCRIPT_NAME": "/app"}, id="no leading /"),
+    pytest.param(XPRE, _pre("/my%20app"), {"SCRIPT_NAME": "/my app"}, id="%20"),
     pytest.param(XPRE, _pre("/a%zz"), bad("X-Forwarded-Prefix"), id="bad escape"),
     pytest.param(
         T,

@@ -83,6 +83,10 @@ _VALUE_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z:\[\]]+")
 _FORWARDED_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
 # Not allowed in a prefix, raw or percent-decoded (see normalize_prefix).
 _PREFIX_BAD_RE = re.compile(r"[\x00-\x20\x7f?#\\\u0100-\U0010ffff]")
+# After decoding, only control characters and a backslash are refused: an
+# encoded space or '?' is a legitimate path character (frameworks quote
+# SCRIPT_NAME when they build URLs).
+_PREFIX_BAD_DECODED_RE = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 class HeaderError(ValueError):
@@ -532,21 +536,24 @@ def _percent_decode(value: str) -> str:
 def _normalize_prefix(value: str) -> str:
     if not value:
         return ""
-    if value[0] != "/":
-        raise HeaderError(f"{_show(value)} does not start with '/'")
     if value.startswith("//"):
         raise HeaderError(
             f"{_show(value)} starts with '//' (a URL naming another host)"
         )
-    text = _percent_decode(value) if "%" in value else value
-    bad = _PREFIX_BAD_RE.search(text)
+    bad = _PREFIX_BAD_RE.search(value)
     if bad is not None:
         raise HeaderError(f"{_show(value)} contains {bad.group()!a}")
+    text = _percent_decode(value) if "%" in value else value
+    bad = _PREFIX_BAD_DECODED_RE.search(text)
+    if bad is not None:
+        raise HeaderError(f"{_show(value)} contains an encoded {bad.group()!a}")
     segments: list[str] = []
     for segment in text.split("/"):
         if segment == "..":
-            raise HeaderError(f"{_show(value)} contains a '..' segment")
-        if segment and segment != ".":
+            if not segments:
+                raise HeaderError(f"{_show(value)} climbs above '/' with '..'")
+            segments.pop()
+        elif segment and segment != ".":
             segments.append(segment)
     return "/" + "/".join(segments) if segments else ""
 
@@ -559,16 +566,16 @@ def normalize_prefix(value: str) -> str:
 
     Percent-decoded as WSGI servers decode paths (each ``%XX`` becomes the
     byte XX, and the bytes are read as latin-1, so UTF-8 arrives as its
-    latin-1 spelling), then with one leading ``/``, no trailing ``/``,
-    ``//`` runs collapsed and ``.`` segments dropped. ``""`` and ``"/"``
-    give ``""`` (SCRIPT_NAME is never ``"/"``).
+    latin-1 spelling), then normalized: one leading ``/`` (added when
+    missing), no trailing ``/``, ``//`` runs collapsed, ``.`` segments
+    dropped and ``..`` segments resolved. ``""`` and ``"/"`` give ``""``
+    (SCRIPT_NAME is never ``"/"``).
 
-    Raises HeaderError for a value that does not start with ``/`` or starts
-    with ``//`` (before decoding: a browser reads ``//host`` as another
-    host), a ``..`` segment (also as ``%2e%2e``), an encoded slash
-    ``%2F``, a bad ``%`` escape, and for ``?``, ``#``, ``\\``, spaces and
-    control characters, raw or encoded, which would end or bend the path
-    of every URL an application builds by concatenating SCRIPT_NAME.
+    Raises HeaderError for a value that starts with ``//`` (before
+    decoding: a browser reads ``//host`` as another host), a ``..`` that
+    climbs above ``/``, an encoded slash ``%2F``, a bad ``%`` escape, raw
+    ``?``, ``#``, ``\\``, whitespace or control characters (no proxy sends
+    those unencoded), and encoded control characters or backslashes.
     Results are cached (bounded).
     """
     if len(value) > _CACHEABLE:

@@ -534,7 +534,6 @@ class ProxyMiddleware:
             XFPREFIX in present
             and "waitress" in environ.get("SERVER_SOFTWARE", "")
             and not any(key in present for key in _WAITRESS_DELETES)
-            and any(key in self.trusted_keys for key in _WAITRESS_DELETES)
         ):
             self._log_once(
                 ("waitress",),
