@@ -109,6 +109,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_settings(serve)
 
+    doctor = commands.add_parser(
+        "doctor",
+        allow_abbrev=False,
+        help="which cookies would a browser drop, and why",
+        description=(
+            "Request URL (redirects followed, each hop reported) and judge "
+            "every Set-Cookie as a browser would; or, with --app and --url, "
+            "send the request in-process through the app wrapped by wsgifix "
+            "and print the environ before and after. Exit 0 when no cookie "
+            "would be dropped, 1 when one would, 2 on usage errors or an "
+            "unreachable URL."
+        ),
+    )
+    doctor.add_argument("target", nargs="?", metavar="URL", help="the URL to fetch")
+    doctor.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="a request header (may be repeated)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+    doctor.add_argument(
+        "--insecure", action="store_true", help="do not verify TLS certificates"
+    )
+    doctor.add_argument(
+        "--app", metavar="MODULE:APP", help="run the request in-process through APP"
+    )
+    doctor.add_argument("--url", help="the URL the in-process request stands for")
+    doctor.add_argument(
+        "--peer",
+        default="127.0.0.1",
+        metavar="IP",
+        help="the socket peer of the in-process request (default: 127.0.0.1)",
+    )
+    _add_settings(doctor)
+
     show = commands.add_parser(
         "config",
         allow_abbrev=False,
@@ -201,6 +238,12 @@ def main(
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command == "doctor":
+        from wsgifix import doctor
+
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        return doctor.run(args, env, sys.stdout, sys.stderr)
     try:
         settings, sources = resolve_with_sources(args, env)
         if args.command == "config":

@@ -146,10 +146,14 @@ def is_public_suffix(domain: str) -> bool:
     """A public suffix (ICANN or private section, as Chromium reads it).
 
     IP literals and single-label names are decided before the list is
-    consulted (the list's default rule would call every single label public).
+    consulted: the list's default rule would call every single label public,
+    so a single label is public only when the list names it (``com``, ``uk``,
+    ``io``), not for ``localhost``, ``test`` or an intranet name.
     """
-    if _ip(domain) is not None or "." not in domain.strip("."):
+    if _ip(domain) is not None:
         return False
+    if "." not in domain.strip("."):
+        return bool(_psl().is_public(domain, accept_unknown=False))
     return bool(_psl().is_public(domain))
 
 
@@ -325,6 +329,9 @@ def _domain_issue(
         if severity == ERROR
         else _v(PROBLEM, PROBLEM, PROBLEM)
     )
+    if rule == "domain-empty" and severity == ERROR:
+        # Domain=. (COOKIE_RULES.md): host-only, but Chromium drops it.
+        browsers = _v(DROPPED, PROBLEM, PROBLEM, ("InvalidDomain",))
     remedy = (
         "Set the framework's cookie domain to match the host, or leave it unset "
         "for a host-only cookie (Flask SESSION_COOKIE_DOMAIN, Django "
@@ -935,7 +942,7 @@ def judge(
                 issue.rule,
                 issue.severity,
                 c.name,
-                issue.message,
+                issue.message + (_describe(issue.fixes) if done else ""),
                 done and not error_left,
             ),
             issue.browsers,

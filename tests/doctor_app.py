@@ -1,0 +1,30 @@
+"""A small app with known-good and known-bad cookies, for doctor's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COOKIES = {
+    "/good": ["session=abc; Path=/; HttpOnly; SameSite=Lax"],
+    "/bad": [
+        "session=abc; Path=/; Secure; HttpOnly",  # Secure over http
+        "pref=1; Path=/; SameSite=None",  # None without Secure
+        "wide=1; Path=/; Domain=example.org",  # not this host
+    ],
+}
+
+
+def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    path = environ.get("PATH_INFO", "/")
+    if path == "/redirect":
+        start_response(
+            "302 Found", [("Location", "/bad"), ("Set-Cookie", "hop=1; Path=/")]
+        )
+        return [b""]
+    cookies = COOKIES.get(path)
+    if cookies is None:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+    headers = [("Content-Type", "text/plain")] + [("Set-Cookie", c) for c in cookies]
+    start_response("200 OK", headers)
+    return [b"ok"]

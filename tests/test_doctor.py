@@ -1,0 +1,177 @@
+"""wsgifix doctor: against a real waitress app, and in-process (--app)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsgifix import cli
+
+TESTS = Path(__file__).resolve().parent
+
+
+def doctor(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(["doctor", *argv], {})
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def served() -> Any:
+    # A plain waitress server (no wsgifix): doctor judges what it sends.
+    from conftest import start_server
+
+    server = start_server(
+        ["waitress-serve", "--listen=127.0.0.1:0", "doctor_app:app"], cwd=TESTS
+    )
+    yield server
+    server.stop()
+
+
+def rules_of(doc: dict[str, Any]) -> dict[str | None, list[str]]:
+    return {c["name"]: [f["rule"] for f in c["findings"]] for c in doc["cookies"]}
+
+
+@pytest.mark.e2e
+def test_known_bad_cookies_exit_1_with_the_right_rules(
+    served: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 127.0.0.1 is trustworthy for Chromium; ask as a browser on a real name.
+    url = served.url.replace("127.0.0.1", "localhost") + "/bad"
+    code, out, err = doctor([url, "--json"], capsys)
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["url"] == url
+    assert doc["dropped"] is True
+    assert doc["hops"] == [{"url": url, "status": 200}]
+    rules = rules_of(doc)
+    assert "samesite-none-insecure" in rules["pref"]
+    assert "domain-mismatch" in rules["wide"]
+    # On a localhost name Secure over http is kept by Chromium and Firefox.
+    session = next(c for c in doc["cookies"] if c["name"] == "session")
+    finding = next(f for f in session["findings"] if f["rule"] == "secure-over-http")
+    assert finding["severity"] == "info"
+    assert finding["browsers"]["safari"].startswith("dropped")
+    pref = next(c for c in doc["cookies"] if c["name"] == "pref")["findings"][0]
+    assert pref["browsers"] == {
+        "chromium": "dropped (SameSiteNoneInsecure)",
+        "firefox": "dropped (RejectedNoneRequiresSecure)",
+        "safari": "dropped",
+    }
+    assert set(pref) == {"rule", "severity", "message", "fixed", "browsers"}
+    assert "requesting" in err  # the progress line
+
+
+@pytest.mark.e2e
+def test_known_good_cookies_exit_0(
+    served: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = doctor([served.url + "/good"], capsys)
+    assert code == 0
+    assert "No Set-Cookie problems found." in out
+    assert "no cookie is dropped" in out
+
+
+@pytest.mark.e2e
+def test_redirects_are_followed_and_each_hop_reported(
+    served: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = doctor([served.url + "/redirect", "--json"], capsys)
+    doc = json.loads(out)
+    assert [h["status"] for h in doc["hops"]] == [302, 200]
+    assert doc["hops"][1]["url"] == served.url + "/bad"
+    assert rules_of(doc)["hop"] == ["samesite-missing"]  # judged on its own hop
+    assert code == 1
+
+
+def test_unreachable_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, _, err = doctor([f"http://127.0.0.1:{port}/"], capsys)
+    assert code == 2
+    assert "cannot fetch" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="nothing to diagnose"),
+        pytest.param(["ftp://example.com/"], id="not http"),
+        pytest.param(["http://x/", "-H", "no colon"], id="bad header"),
+        pytest.param(["--app", "doctor_app:app"], id="--app without --url"),
+        pytest.param(["--app", "nope_xyz:app", "--url", "http://x/"], id="bad app"),
+        pytest.param(
+            ["--app", "doctor_app:app", "--url", "http://x/", "--trusted-proxies", "x"],
+            id="bad setting",
+        ),
+        pytest.param(["--frobnicate"], id="unknown flag"),
+    ],
+)
+def test_usage_errors_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, _, _ = doctor(argv, capsys)
+    assert code == 2
+
+
+def test_in_process_prints_environ_before_and_after(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, _ = doctor(
+        [
+            "--app",
+            "doctor_app:app",
+            "--url",
+            "http://lab.test/bad",
+            "--peer",
+            "10.0.0.5",
+            "-H",
+            "X-Forwarded-Proto: https",
+            "--trusted-proxies",
+            "10.0.0.0/8",
+        ],
+        capsys,
+    )
+    assert "* wsgi.url_scheme" in out
+    assert "http  ->  https" in out
+    # Behind the trusted proxy the request is https: Secure is fine, the
+    # SameSite=None cookie gets Secure (fixed) and the Domain is removed.
+    assert code == 0
+    assert "samesite-none-insecure" in out
+
+
+def test_in_process_json_and_exit_1_without_trust(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, _ = doctor(
+        [
+            "--app",
+            "doctor_app:app",
+            "--url",
+            "http://lab.test/bad",
+            "--peer",
+            "10.0.0.5",
+            "-H",
+            "X-Forwarded-Proto: https",
+            "--json",
+        ],
+        capsys,
+    )
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["dropped"] is True
+    rules = rules_of(doc)
+    assert "secure-over-http" in rules["session"]
+    assert "untrusted-tls-proxy" in rules[None]
+    assert doc["environ"]["after"]["wsgi.url_scheme"] == "http"
+    wide = next(c for c in doc["cookies"] if c["name"] == "wide")["findings"][0]
+    assert wide["rule"] == "domain-mismatch"
+    assert wide["fixed"] is True
