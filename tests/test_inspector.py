@@ -198,3 +198,123 @@ def test_json_reports_the_trust_decision() -> None:
     assert trust["trusted_by"] == "10.0.0.5"
     assert trust["client"] == "127.0.0.1"
     assert trust["headers"]["HTTP_X_FORWARDED_FOR"]["status"] == "honoured"
+
+
+def cookie_jar_from(headers: list[tuple[str, str]]) -> str:
+    return "; ".join(v.split(";", 1)[0] for k, v in headers if k == "Set-Cookie")
+
+
+def call_with_headers(
+    wsgi: Any, query: str, **extra: str
+) -> tuple[str, list[Any], bytes]:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/_wsgifix",
+        "QUERY_STRING": query,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "8080",
+        "HTTP_HOST": "lab.test:8080",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        **extra,
+    }
+    seen: list[Any] = []
+    body = b"".join(wsgi(environ, lambda s, h, e=None: seen.append((s, h))))
+    return seen[0][0], seen[0][1], body
+
+
+def test_cookie_round_trip_sets_cookies_as_written_and_explains_the_missing() -> None:
+    # CONTRACT.md section 5: the inspector's responses are audited in report
+    # mode, so the Secure test cookie over http is sent as written.
+    wrapped = wrap(app, debug_path="/_wsgifix")
+    status, headers, body = call_with_headers(wrapped, "cookies=set")
+    assert status == "200 OK"
+    set_cookies = [v for k, v in headers if k == "Set-Cookie"]
+    assert "wsgifix_secure=1; Path=/; Max-Age=600; Secure; SameSite=Lax" in set_cookies
+    assert "wsgifix_domain=1; Path=/; Max-Age=600; Domain=lab.test; SameSite=Lax" in (
+        set_cookies
+    )
+    assert b"cookies=check" in body
+    # Over http on lab.test a browser keeps only the non-Secure ones.
+    kept = "wsgifix_plain=1; wsgifix_domain=1"
+    _, _, body = call_with_headers(
+        wrapped, "cookies=check&format=json", HTTP_COOKIE=kept
+    )
+    result = json.loads(body)["cookies"]
+    assert result["returned"] == ["wsgifix_plain", "wsgifix_domain"]
+    assert [w["rule"] for w in result["missing"]["wsgifix_secure"]] == [
+        "secure-over-http"
+    ]
+    assert "SecureOnly" in result["missing"]["wsgifix_secure"][0]["message"]
+    assert [w["rule"] for w in result["missing"]["__Host-wsgifix"]] == [
+        "secure-over-http"
+    ]
+    # The page itself, not only JSON.
+    _, _, page = call_with_headers(wrapped, "cookies=check", HTTP_COOKIE=kept)
+    text = page.decode()
+    assert "came back" in text
+    assert "missing" in text
+    assert "secure-over-http" in text
+    assert "wsgifix_plain=1" not in text  # values never shown
+
+
+def test_recent_findings_and_counts_of_the_wrapped_app() -> None:
+    def cookie_app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Set-Cookie", "sid=1; SameSite=None")])
+        return [b""]
+
+    wrapped = wrap(cookie_app, debug_path="/_wsgifix")
+    for _ in range(3):
+        request(wrapped, "/login")
+    _, body = request(wrapped, "/_wsgifix", query="format=json")
+    doc = json.loads(body)
+    assert doc["finding_counts"]["samesite-none-insecure"] == 3
+    assert doc["findings"][0]["rule"] in doc["finding_counts"]
+    assert doc["findings"][0]["cookie"] == "sid"
+    assert len(doc["findings"]) <= 50
+    _, page = request(wrapped, "/_wsgifix")
+    assert "samesite-none-insecure: 3" in page.decode()
+
+
+@pytest.mark.parametrize(
+    ("settings", "extra", "advice"),
+    [
+        pytest.param(
+            {},
+            {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "1.2.3.4"},
+            "set trusted_proxies=127.0.0.1 and trusted_headers=x-forwarded-for "
+            "x-forwarded-proto",
+            id="untrusted peer: what to trust",
+        ),
+        pytest.param(
+            {"trusted_proxies": "loopback"},
+            {"HTTP_X_FORWARDED_HOST": "shop.example"},
+            "add x-forwarded-host to trusted_headers",
+            id="trusted peer: which header to add",
+        ),
+        pytest.param(
+            {"trusted_proxies": "loopback"},
+            {"HTTP_X_FORWARDED_PROTO": "https"},
+            "every header was honoured",
+            id="all honoured",
+        ),
+        pytest.param(
+            {}, {"SERVER_SOFTWARE": "waitress"}, "waitress deleted them", id="nothing"
+        ),
+    ],
+)
+def test_the_page_says_what_to_trust(
+    settings: dict[str, str], extra: dict[str, str], advice: str
+) -> None:
+    # Issue 6: behind a proxy this page alone must tell what to put in
+    # trusted_proxies and trusted_headers. The untrusted request is not
+    # local, so ask through the whole page as `wsgifix serve` builds it.
+    from wsgifix import build_inspector, config
+
+    page = build_inspector(config.resolve(settings))
+    _, body = request(page, "/", query="format=json", **extra)
+    trust = json.loads(body)["trust"]
+    assert advice in trust["advice"]
+    _, html_body = request(page, "/", **extra)
+    assert advice.split(" and ")[0] in html_body.decode()

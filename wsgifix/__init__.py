@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from wsgifix import config
 from wsgifix.cookies import CookieMiddleware
-from wsgifix.inspector import DebugRoute
+from wsgifix.inspector import DebugRoute, make_inspector
 from wsgifix.prefix import PrefixMiddleware
 from wsgifix.proxy import ProxyMiddleware
 from wsgifix.rules import Finding
@@ -105,8 +105,25 @@ def build(app: WSGIApplication, settings: Mapping[str, Any]) -> WSGIApplication:
     def layer(name: str) -> dict[str, Any]:
         return {key: settings[key] for key in config.names(name)}
 
-    inner: WSGIApplication = CookieMiddleware(app, **layer("cookies"))
+    cookies = CookieMiddleware(app, **layer("cookies"))
+    inner: WSGIApplication = cookies
     if settings["debug_path"]:
-        inner = DebugRoute(inner, settings["debug_path"], settings)
+        inner = DebugRoute(inner, settings["debug_path"], settings, cookies)
     inner = PrefixMiddleware(inner, **layer("prefix"))
     return ProxyMiddleware(inner, **layer("proxy"))
+
+
+def build_inspector(settings: Mapping[str, Any]) -> WSGIApplication:
+    """The inspector page as the whole app (``wsgifix serve`` with no app).
+
+    Its responses are audited in report mode (CONTRACT.md section 5), so
+    the round trip's test cookies reach the browser as written.
+    """
+    layers: list[CookieMiddleware] = []
+    inspector = make_inspector(settings, lambda: layers[0] if layers else None)
+    stack = build(inspector, settings)
+    cookies = stack.app.app  # type: ignore[attr-defined]
+    assert isinstance(cookies, CookieMiddleware)
+    stack.app.app = cookies.sibling(inspector, "report")  # type: ignore[attr-defined]
+    layers.append(cookies)
+    return stack

@@ -17,8 +17,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wsgifix import AppLoadError, __version__, build, config, load_app
-from wsgifix.inspector import make_inspector
+from wsgifix import AppLoadError, __version__, build, build_inspector, config, load_app
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -189,9 +188,9 @@ def _serve(
     if spec:
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
-        app: WSGIApplication = load_app(spec)
+        app: WSGIApplication | None = load_app(spec)
     else:
-        app = make_inspector(settings)
+        app = None
     options: dict[str, Any] = {
         "threads": args.threads,
         # waitress 3 deletes X-Forwarded-* and Forwarded before any
@@ -209,7 +208,7 @@ def _serve(
     # The command (not the library) owns logging: show waitress's
     # "Serving on ..." line and wsgifix's advice.
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    serve(build(app, settings), **options)
+    serve(build_inspector(settings) if app is None else build(app, settings), **options)
     return 0
 
 

@@ -21,6 +21,7 @@ headers go out as the app wrote them and the failure is logged once.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -162,6 +163,17 @@ class CookieMiddleware:
         self._logged: dict[tuple[str, str | None], float] = {}
         self._lock = threading.Lock()
 
+    def sibling(self, app: WSGIApplication, policy: str) -> CookieMiddleware:
+        """The same layer (shared findings, counts, race table, log limits)
+        around another app with another policy; the inspector's responses
+        go through ``sibling(inspector, "report")``."""
+        other = copy.copy(self)
+        other.app = app
+        if self.policy != "off":
+            other.policy = policy
+            other.rules = self.rules._replace(policy=policy)
+        return other
+
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
@@ -223,17 +235,20 @@ class CookieMiddleware:
     ) -> list[tuple[Finding, Verdicts]]:
         assert self.races is not None
         found: list[tuple[Finding, Verdicts]] = []
+        # One check per name and response (the last value it sets): a response
+        # that sets a name twice does not race with itself.
+        last: dict[str, str] = {}
         for value in values:
             cookie = SetCookie.parse(value)
-            incoming = e.cookies.get(cookie.name)
-            if incoming is None:
-                continue
-            if self.races.check(cookie.name, incoming, cookie.value, started):
+            if cookie.name in e.cookies:
+                last[cookie.name] = cookie.value
+        for name, new in last.items():
+            if self.races.check(name, e.cookies[name], new, started):
                 finding = Finding(
                     "concurrent-overwrite",
                     WARNING,
-                    cookie.name,
-                    f"cookie {cookie.name!r} set on {e.url} overwrites the value "
+                    name,
+                    f"cookie {name!r} set on {e.url} overwrites the value "
                     "another response set moments ago for a request that carried "
                     "the same cookie: the browser keeps only this one, and the "
                     "earlier change is lost. Keep state that parallel requests "

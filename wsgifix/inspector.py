@@ -1,17 +1,32 @@
-"""The inspector: the request as the server gave it and as the app sees it.
+"""The inspector: what the app sees, why, and which cookies come back.
 
-``wsgifix serve`` with no app serves :func:`inspector_app`; the
-``debug_path`` setting mounts the same page inside a wrapped app
-(:class:`DebugRoute`) for local clients only. This is the minimal page of
-the foundation; the trust report, cookie round trip and findings come with
-the inspector issue.
+``wsgifix serve`` with no app serves it; the ``debug_path`` setting mounts
+it inside a wrapped app (:class:`DebugRoute`), answered only to clients
+CONTRACT.md section 7 allows (404 to everyone else). One HTML page with no
+JavaScript and no external assets, also JSON with ``?format=json``:
+
+- the request as the server gave it and as the app sees it, side by side,
+  changed values highlighted;
+- the trust decision: the socket peer, whether it is trusted and by which
+  entry, each forwarding header honoured / ignored / removed / invalid,
+  why, and the setting that would change it, with advice on
+  ``trusted_proxies`` and ``trusted_headers``;
+- a cookie round trip: ``?cookies=set`` sets test cookies shaped like
+  common session cookies, ``?cookies=check`` shows which came back and, for
+  each missing one, the rule that explains it;
+- the last 50 findings of this wrapped app, with counts per rule;
+- the settings in effect.
+
+Cookie values, credentials and anything that looks like a secret are
+masked (CONTRACT.md section 7). The inspector's own responses are audited
+in report mode, so its test cookies reach the browser as written.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wsgifix import config
@@ -21,6 +36,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from wsgifix.cookies import CookieMiddleware
 
 MASK = "********"
 _SECRET_HEADERS = frozenset(
@@ -36,6 +53,14 @@ FORWARDING_KEYS = (
     "HTTP_X_FORWARDED_PREFIX",
     "HTTP_X_FORWARDED_BY",
 )
+_HEADER_SETTING = {
+    "HTTP_FORWARDED": "forwarded",
+    "HTTP_X_FORWARDED_FOR": "x-forwarded-for",
+    "HTTP_X_FORWARDED_PROTO": "x-forwarded-proto",
+    "HTTP_X_FORWARDED_HOST": "x-forwarded-host",
+    "HTTP_X_FORWARDED_PORT": "x-forwarded-port",
+    "HTTP_X_FORWARDED_PREFIX": "x-forwarded-prefix",
+}
 # Keys shown first, in this order; then the other CGI keys and headers.
 _MAIN_KEYS = (
     "REQUEST_METHOD",
@@ -49,6 +74,14 @@ _MAIN_KEYS = (
     "QUERY_STRING",
     "REMOTE_ADDR",
     "REMOTE_PORT",
+)
+#: The round trip's test cookies: (name, attributes after name=value).
+TEST_COOKIES = (
+    ("wsgifix_plain", "Path=/; Max-Age=600; SameSite=Lax"),
+    ("wsgifix_secure", "Path=/; Max-Age=600; Secure; SameSite=Lax"),
+    ("wsgifix_samesite_none", "Path=/; Max-Age=600; SameSite=None; Secure"),
+    ("wsgifix_domain", "Path=/; Max-Age=600; Domain={host}; SameSite=Lax"),
+    ("__Host-wsgifix", "Path=/; Max-Age=600; Secure; SameSite=Lax"),
 )
 
 
@@ -83,129 +116,320 @@ def raw_environ(environ: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _advice(key: str, status: str, peer: str) -> str:
+    """The setting that would change a header's fate."""
+    name = _HEADER_SETTING.get(key, "")
+    if status == "untrusted peer":
+        return f"trusted_proxies={peer or 'unix'}" if peer else "trusted_proxies"
+    if status == "not in trusted_headers":
+        return f"add {name} to trusted_headers" if name else "never trusted"
+    if status in ("invalid", "ignored"):
+        return "fix the proxy's value (on_invalid decides: 400 or skip)"
+    if status == "too short for trusted_hops":
+        return "lower trusted_hops, or use trusted_proxies (chain mode)"
+    if status == "not used":
+        return "Forwarded and X-Forwarded-For: only one is walked"
+    return ""
+
+
 def trust_report(environ: Mapping[str, Any]) -> dict[str, Any]:
     """The proxy layer's decision (``wsgifix.trust``) as JSON-ready data."""
     decision = environ.get("wsgifix.trust")
     if decision is None:
         return {}
+    headers = {
+        key: {
+            "status": status,
+            "detail": detail,
+            "change": _advice(key, status, decision.peer),
+        }
+        for key, (status, detail) in decision.headers.items()
+    }
     return {
         "peer": decision.peer,
         "trusted": decision.trusted_by is not None,
         "trusted_by": decision.trusted_by,
         "mode": decision.mode,
         "client": decision.client,
-        "headers": {
-            key: {"status": status, "detail": detail}
-            for key, (status, detail) in decision.headers.items()
-        },
+        "headers": headers,
+        "advice": _trust_advice(environ, decision, headers),
     }
 
 
-def report(environ: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON document (keys fixed by CONTRACT.md section 7)."""
+def _trust_advice(
+    environ: Mapping[str, Any], decision: Any, headers: Mapping[str, Any]
+) -> str:
+    """One paragraph: what to put in trusted_proxies and trusted_headers."""
+    peer = decision.peer or "the peer"
+    if not headers:
+        if "waitress" in environ.get("SERVER_SOFTWARE", ""):
+            return (
+                "No forwarding header arrived. If a proxy is in front, it sends "
+                "none, or waitress deleted them: serve with `wsgifix serve` or "
+                "clear_untrusted_proxy_headers=False."
+            )
+        return "No forwarding header arrived: the app sees the socket peer as is."
+    wanted = [
+        _HEADER_SETTING[key]
+        for key, info in headers.items()
+        if key in _HEADER_SETTING and info["status"] != "honoured"
+    ]
+    if decision.trusted_by is None:
+        return (
+            f"{peer} sent forwarding headers but is not trusted. If {peer} is your "
+            f"reverse proxy, set trusted_proxies={decision.peer or 'unix'} and "
+            f"trusted_headers={' '.join(wanted) or 'x-forwarded-for'} (only "
+            "headers the proxy itself sets)."
+        )
+    if wanted:
+        return (
+            f"{peer} is trusted ({decision.trusted_by}); to honour the rest add "
+            f"{' '.join(wanted)} to trusted_headers, if the proxy sets them."
+        )
+    return f"{peer} is trusted ({decision.trusted_by}) and every header was honoured."
+
+
+def _request_cookie_names(environ: Mapping[str, Any]) -> list[str]:
+    names = []
+    for part in raw_environ(environ).get("HTTP_COOKIE", "").split(";"):
+        name, sep, _ = part.partition("=")
+        if sep and name.strip():
+            names.append(name.strip())
+    return names
+
+
+def test_cookie_headers(environ: Mapping[str, Any]) -> list[str]:
+    """The Set-Cookie values of the round trip, for this request's host."""
+    from wsgifix.cookies import effective_request
+
+    host = effective_request(dict(environ)).host
+    return [f"{name}=1; " + attrs.format(host=host) for name, attrs in TEST_COOKIES]
+
+
+def cookie_round_trip(environ: Mapping[str, Any]) -> dict[str, Any]:
+    """Which test cookies came back, and the rule behind each missing one."""
+    from wsgifix.cookies import effective_request
+    from wsgifix.rules import ERROR, Settings, judge
+
+    e = effective_request(dict(environ))
+    returned = set(_request_cookie_names(environ))
+    missing: dict[str, list[dict[str, str]]] = {}
+    for header in test_cookie_headers(environ):
+        name = header.split("=", 1)[0]
+        if name in returned:
+            continue
+        report = judge(header, e, Settings(policy="report"))
+        missing[name] = [
+            {"rule": f.rule, "message": f.message}
+            for f, _ in report.issues
+            if f.severity == ERROR
+        ]
+    names = [name for name, _ in TEST_COOKIES]
     return {
+        "set": names,
+        "returned": [name for name in names if name in returned],
+        "missing": missing,
+    }
+
+
+def report(
+    environ: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    cookies: CookieMiddleware | None = None,
+) -> dict[str, Any]:
+    """The JSON document (keys fixed by CONTRACT.md section 7, more added)."""
+    recent = list(cookies.recent) if cookies is not None else []
+    doc: dict[str, Any] = {
         "raw": string_items(raw_environ(environ)),
         "effective": string_items(environ),
         "trust": trust_report(environ),
-        "findings": [f._asdict() for f in environ.get("wsgifix.findings", [])],
+        "findings": [f._asdict() for f in reversed(recent)],
+        "finding_counts": dict(sorted(cookies.counts.items())) if cookies else {},
         "settings": {name: config.text_of(v) for name, v in settings.items()},
     }
+    if "cookies=check" in environ.get("QUERY_STRING", "").split("&"):
+        doc["cookies"] = cookie_round_trip(environ)
+    return doc
 
 
-def _page(doc: Mapping[str, Any]) -> str:
+_CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 1rem auto; max-width: 70rem;
+  padding: 0 .75rem; color: #1d1d1f; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left;
+  vertical-align: top; word-break: break-all; font-family: ui-monospace, monospace;
+  font-size: .85rem; }
+th { background: #f3f3f3; width: 16rem; }
+tr.changed td { background: #fff1b8; }
+.ok { color: #146c2e; } .bad { color: #b3261e; font-weight: 600; }
+.note { background: #eef4ff; border-left: 4px solid #4a7bd0; padding: .5rem .75rem; }
+code { background: #f3f3f3; padding: 0 .2rem; }
+@media (max-width: 40rem) { th { width: auto; } }
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _cell(value: str | None) -> str:
+    return "<i>absent</i>" if value is None else _e(value)
+
+
+def _page(doc: Mapping[str, Any], base: str) -> str:
     raw, effective = doc["raw"], doc["effective"]
     rows = []
     for key in dict.fromkeys([*effective, *raw]):
         before, after = raw.get(key), effective.get(key)
         changed = ' class="changed"' if before != after else ""
         rows.append(
-            f"<tr{changed}><th>{html.escape(key)}</th>"
-            f"<td>{html.escape(before) if before is not None else '<i>absent</i>'}</td>"
-            f"<td>{html.escape(after) if after is not None else '<i>absent</i>'}</td>"
-            "</tr>"
+            f"<tr{changed}><th>{_e(key)}</th><td>{_cell(before)}</td>"
+            f"<td>{_cell(after)}</td></tr>"
         )
-    settings = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v) or '<i>empty</i>'}</td></tr>"
-        for k, v in doc["settings"].items()
-    )
-    trust = doc["trust"]
-    if trust:
-        verdict = (
-            f"trusted by <code>{html.escape(trust['trusted_by'])}</code>"
-            if trust["trusted"]
-            else "not trusted (not in <code>trusted_proxies</code>)"
-        )
-        header_rows = "".join(
-            f"<tr><th>{html.escape(key)}</th><td>{html.escape(info['status'])}</td>"
-            f"<td>{html.escape(info['detail'])}</td></tr>"
-            for key, info in trust["headers"].items()
-        )
-        trust_html = (
-            f"<p>Socket peer <code>{html.escape(trust['peer'])}</code>: {verdict}. "
-            f"Client: <code>{html.escape(trust['client'] or 'as the server saw it')}"
-            "</code>.</p>"
-            + (
-                "<table><tr><th>header</th><th>status</th><th>detail</th></tr>"
-                f"{header_rows}</table>"
-                if header_rows
-                else "<p>No forwarding headers arrived.</p>"
-            )
-        )
-    else:
-        trust_html = "<p>No proxy layer ran.</p>"
-    scheme = html.escape(effective.get("wsgi.url_scheme", ""))
-    host = html.escape(effective.get("HTTP_HOST") or effective.get("SERVER_NAME", ""))
-    base = html.escape(effective.get("SCRIPT_NAME", ""))
+    scheme = effective.get("wsgi.url_scheme", "")
+    host = effective.get("HTTP_HOST") or effective.get("SERVER_NAME", "")
+    origin = f"{scheme}://{host}{effective.get('SCRIPT_NAME', '')}"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>wsgifix inspector</title>
-<style>
-body {{ font: 15px/1.4 system-ui, sans-serif; margin: 1rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }}
-th, td {{ border: 1px solid #ccc; padding: .25rem .5rem; text-align: left;
-  vertical-align: top; word-break: break-all; font-family: monospace; }}
-th {{ background: #f4f4f4; width: 14rem; }}
-tr.changed td {{ background: #fff3c4; }}
-code {{ background: #f4f4f4; padding: 0 .2rem; }}
-</style></head><body>
+<title>wsgifix inspector</title><style>{_CSS}</style></head><body>
 <h1>wsgifix inspector</h1>
-<p>The app sees this request as <code>{scheme}://{host}{base}</code>.
-Rows changed by wsgifix are highlighted. Secrets are masked.
-Also as <a href="?format=json">JSON</a>.</p>
+<p>The app sees this request as <code>{_e(origin)}</code>, from client
+<code>{_e(effective.get("REMOTE_ADDR", ""))}</code>. Rows changed by wsgifix are
+highlighted; secrets are masked. Also as <a href="{_e(base)}?format=json">JSON</a>.</p>
+<h2>Trust decision</h2>
+{_trust_html(doc["trust"])}
+<h2>Cookie round trip</h2>
+{_cookies_html(doc.get("cookies"), base)}
 <h2>The request</h2>
 <table><tr><th>key</th><th>as the server gave it</th><th>as the app sees it</th></tr>
 {"".join(rows)}
 </table>
-<h2>Trust decision</h2>
-{trust_html}
+<h2>Recent findings</h2>
+{_findings_html(doc["findings"], doc["finding_counts"])}
 <h2>Settings in effect</h2>
-<table>{settings}</table>
+<table>{_settings_html(doc["settings"])}</table>
 </body></html>
 """
 
 
-def make_inspector(settings: Mapping[str, Any]) -> WSGIApplication:
-    """A WSGI app rendering the page (JSON with ``?format=json``)."""
+def _trust_html(trust: Mapping[str, Any]) -> str:
+    if not trust:
+        return "<p>No proxy layer ran.</p>"
+    verdict = (
+        f'<span class="ok">trusted</span> by <code>{_e(trust["trusted_by"])}</code>'
+        if trust["trusted"]
+        else '<span class="bad">not trusted</span> (not in '
+        "<code>trusted_proxies</code>)"
+    )
+    client = trust["client"] or "as the server saw it"
+    parts = [
+        f"<p>Socket peer <code>{_e(trust['peer'])}</code>: {verdict}. "
+        f"Client: <code>{_e(client)}</code>.</p>",
+        f'<p class="note">{_e(trust["advice"])}</p>',
+    ]
+    if trust["headers"]:
+        rows = "".join(
+            f"<tr><th>{_e(key)}</th><td>{_e(info['status'])}</td>"
+            f"<td>{_e(info['detail'])}</td><td>{_e(info['change'])}</td></tr>"
+            for key, info in trust["headers"].items()
+        )
+        parts.append(
+            "<table><tr><th>header</th><th>status</th><th>detail</th>"
+            f"<th>to change it</th></tr>{rows}</table>"
+        )
+    return "\n".join(parts)
+
+
+def _cookies_html(result: Mapping[str, Any] | None, base: str) -> str:
+    set_link = f'<a href="{_e(base)}?cookies=set">Set test cookies</a>'
+    if result is None:
+        return (
+            f"<p>{set_link}: five cookies shaped like common session cookies "
+            "(plain, Secure, SameSite=None; Secure, with Domain, __Host-), then "
+            "check which ones your browser sends back.</p>"
+        )
+    rows = []
+    for name in result["set"]:
+        if name in result["returned"]:
+            rows.append(
+                f'<tr><th>{_e(name)}</th><td class="ok">came back</td><td></td></tr>'
+            )
+            continue
+        why = result["missing"].get(name) or [
+            {"rule": "", "message": "no rule explains it (browser settings?)"}
+        ]
+        text = "<br>".join(f"<b>{_e(w['rule'])}</b> {_e(w['message'])}" for w in why)
+        rows.append(
+            f'<tr><th>{_e(name)}</th><td class="bad">missing</td><td>{text}</td></tr>'
+        )
+    return (
+        "<table><tr><th>test cookie</th><th>result</th><th>why</th></tr>"
+        + "".join(rows)
+        + f"</table><p>{set_link} again.</p>"
+    )
+
+
+def _findings_html(findings: list[Mapping[str, Any]], counts: Mapping[str, int]) -> str:
+    if not findings:
+        return "<p>No findings yet in this process.</p>"
+    summary = ", ".join(f"{_e(rule)}: {n}" for rule, n in counts.items())
+    rows = "".join(
+        f"<tr><th>{_e(f['rule'])}</th><td>{_e(f['severity'])}</td>"
+        f"<td>{_e(f['cookie'])}</td><td>{'fixed' if f['fixed'] else ''}</td>"
+        f"<td>{_e(f['message'])}</td></tr>"
+        for f in findings
+    )
+    return (
+        f"<p>Counts per rule: {summary}.</p><table><tr><th>rule</th><th>severity</th>"
+        f"<th>cookie</th><th>fixed</th><th>message</th></tr>{rows}</table>"
+    )
+
+
+def _settings_html(settings: Mapping[str, str]) -> str:
+    return "".join(
+        f"<tr><th>{_e(k)}</th><td>{_e(v) or '<i>empty</i>'}</td></tr>"
+        for k, v in settings.items()
+    )
+
+
+def make_inspector(
+    settings: Mapping[str, Any],
+    cookies: Callable[[], CookieMiddleware | None] | None = None,
+) -> WSGIApplication:
+    """A WSGI app rendering the page (JSON with ``?format=json``).
+
+    ``cookies`` returns the stack's cookie layer, whose recent findings and
+    counts the page shows.
+    """
 
     def inspector_app(
         environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        doc = report(environ, settings)
-        if "format=json" in environ.get("QUERY_STRING", "").split("&"):
-            body = json.dumps(doc, indent=2).encode()
-            ctype = "application/json"
+        query = environ.get("QUERY_STRING", "").split("&")
+        base = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        headers = [("Cache-Control", "no-store")]
+        if "cookies=set" in query:
+            headers += [("Set-Cookie", v) for v in test_cookie_headers(environ)]
+            body = (
+                "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                "<title>wsgifix: test cookies set</title></head><body>"
+                "<p>Test cookies set. "
+                f'<a href="{_e(base)}?cookies=check">Check which came back</a>.</p>'
+                "</body></html>"
+            ).encode()
+            headers.append(("Content-Type", "text/html; charset=utf-8"))
         else:
-            body = _page(doc).encode()
-            ctype = "text/html; charset=utf-8"
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", ctype),
-                ("Content-Length", str(len(body))),
-                ("Cache-Control", "no-store"),
-            ],
-        )
+            doc = report(environ, settings, cookies() if cookies else None)
+            if "format=json" in query:
+                body = json.dumps(doc, indent=2).encode()
+                headers.append(("Content-Type", "application/json"))
+            else:
+                body = _page(doc, base).encode()
+                headers.append(("Content-Type", "text/html; charset=utf-8"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", headers)
         return [body]
 
     return inspector_app
@@ -237,16 +461,24 @@ def is_local_request(environ: Mapping[str, Any], peers: TrustedPeers) -> bool:
 class DebugRoute:
     """Serve the inspector at ``path`` to local clients, 404 to others.
 
-    Everything else goes to the app untouched.
+    Everything else goes to the app untouched. The inspector's own
+    responses pass through ``audit`` (the cookie layer in report mode).
     """
 
     def __init__(
-        self, app: WSGIApplication, path: str, settings: Mapping[str, Any]
+        self,
+        app: WSGIApplication,
+        path: str,
+        settings: Mapping[str, Any],
+        cookies: CookieMiddleware | None = None,
     ) -> None:
         self.app = app
         self.path = path
-        self.inspector = make_inspector(settings)
         self.peers = TrustedPeers(settings.get("trusted_proxies", ()))
+        inspector = make_inspector(settings, lambda: cookies)
+        self.inspector = (
+            cookies.sibling(inspector, "report") if cookies is not None else inspector
+        )
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
