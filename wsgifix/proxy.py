@@ -170,10 +170,19 @@ def _canonical_ip(text: str) -> str | None:
 
 def _rightmost(value: str, h: int) -> tuple[str | None, str]:
     """The item at position -h (else the leftmost) and the rightmost h items."""
+    if "," not in value:  # the common case: one value
+        item = value.strip(" \t")
+        return (item, item) if item else (None, "")
     items = list(islice(iter_from_right(value), h))
     if not items:
         return None, ""
     return items[-1], ", ".join(reversed(items))
+
+
+def _one(value: str) -> tuple[str, ...]:
+    """A list without commas as the items ``iter_from_right`` would give."""
+    item = value.strip(" \t")
+    return (item,) if item else ()
 
 
 def _render_forwarded(elements: list[dict[str, str]]) -> str:
@@ -317,7 +326,8 @@ class ProxyMiddleware:
                     parse_xff_item(item)
                 client = parse_xff_item(items[-1])
             else:
-                for item in iter_from_right(value):
+                walk = iter_from_right(value) if "," in value else _one(value)
+                for item in walk:
                     if len(items) == MAX_HOPS:
                         raise HeaderError(f"still trusted after {MAX_HOPS} hops")
                     node = parse_xff_item(item)
