@@ -90,12 +90,23 @@ def _tls_hint(environ: WSGIEnvironment) -> str | None:
                 f"trusted_proxies={peer} and trusted_headers=x-forwarded-proto."
             )
         header = name.lower()
+        # `forwarded` cannot be combined with x-forwarded-for/proto/host/port
+        # (CONTRACT.md section 7): never advise a setting wrap() rejects.
+        if header == "forwarded":
+            also = " (only x-forwarded-prefix may accompany it)"
+        else:
+            also = " (plus x-forwarded-for, ...)"
         if decision is None or decision.trusted_by is None:
             return (
                 f"{peer} sent {name} https but is not a trusted proxy: set "
-                f"trusted_proxies={peer} and trusted_headers={header} "
-                "(plus x-forwarded-for, ...), e.g. `wsgifix serve "
-                f"--trusted-proxies {peer} --trusted-headers {header}`."
+                f"trusted_proxies={peer} and trusted_headers={header}{also}, "
+                f"e.g. `wsgifix serve --trusted-proxies {peer} "
+                f"--trusted-headers {header}`."
+            )
+        if header == "forwarded":
+            return (
+                f"{peer} is trusted but Forwarded is not in trusted_headers: set "
+                f"trusted_headers=forwarded{also}."
             )
         return (
             f"{peer} is trusted but {name} is not in trusted_headers: add "

@@ -48,8 +48,10 @@ class RaceDetector:
 
     def digest(self, value: str) -> bytes:
         """A keyed digest of a cookie value (the value itself is not kept)."""
+        # UTF-8 with surrogatepass encodes every str (an app may set a value
+        # that is not latin-1; the audit reports it, this must not raise).
         return hashlib.blake2b(
-            value.encode("latin-1", "surrogateescape"), key=self._key, digest_size=16
+            value.encode("utf-8", "surrogatepass"), key=self._key, digest_size=16
         ).digest()
 
     def check(self, name: str, incoming: str, new: str, started: float) -> bool:

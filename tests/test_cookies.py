@@ -1,0 +1,1332 @@
+"""The Set-Cookie audit layer in process (CONTRACT.md sections 4 and 7,
+COOKIE_RULES.md): what it must leave alone, what it may change, where its
+findings go, race detection, and properties under random headers.
+
+Sources are cited per table: "C4" = CONTRACT.md section 4, "C7" = section 7,
+"R" = COOKIE_RULES.md (rule table).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from wsgiref.util import FileWrapper, setup_testing_defaults
+from wsgiref.validate import validator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import wsgifix
+import wsgifix.cookies
+from wsgifix.cookies import CookieMiddleware
+from wsgifix.races import MAX_AGE, MAX_ENTRIES, RaceDetector
+from wsgifix.setcookie import SetCookie
+
+Headers = list[tuple[str, str]]
+LOGGER = "wsgifix.cookies"
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def make_environ(**overrides: Any) -> dict[str, Any]:
+    """A complete WSGI environ for ``http://lab.test/`` (wsgiref defaults)."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "lab.test",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "lab.test",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+    }
+    environ.update(overrides)
+    setup_testing_defaults(environ)
+    return environ
+
+
+HTTPS = {"wsgi.url_scheme": "https", "HTTPS": "on", "SERVER_PORT": "443"}
+
+
+class Server:
+    """Records what reaches the server's start_response; hands out write()."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Headers, Any]] = []
+        self.written: list[bytes] = []
+
+    @property
+    def status(self) -> str:
+        return self.calls[-1][0]
+
+    @property
+    def headers(self) -> Headers:
+        return self.calls[-1][1]
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def start_response(self, *args: Any) -> Callable[[bytes], None]:
+        # PEP 3333: two or three positional arguments, never keywords.
+        assert len(args) in (2, 3)
+        status, headers = args[0], args[1]
+        exc_info = args[2] if len(args) == 3 else "absent"
+        if exc_info not in ("absent", None) and self.calls:
+            raise exc_info[1].with_traceback(exc_info[2])  # headers already sent
+        self.calls.append((status, headers, exc_info))
+        return self.write
+
+
+def header_app(headers: Headers, body: Iterable[bytes] | None = None) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", list(headers))
+        return [b"ok"] if body is None else body
+
+    return app
+
+
+def set_cookie_values(headers: Headers) -> list[str]:
+    return [v for n, v in headers if n.lower() == "set-cookie"]
+
+
+def run(
+    app: Any, environ: dict[str, Any] | None = None, **settings: Any
+) -> tuple[Server, dict[str, Any], Iterable[bytes]]:
+    server = Server()
+    environ = make_environ() if environ is None else environ
+    result = CookieMiddleware(app, **settings)(environ, server.start_response)
+    return server, environ, result
+
+
+def findings(environ: dict[str, Any]) -> list[wsgifix.Finding]:
+    listed: list[wsgifix.Finding] = environ.get("wsgifix.findings", [])
+    return listed
+
+
+def rules_of(environ: dict[str, Any]) -> list[str]:
+    return [f.rule for f in findings(environ)]
+
+
+class Clock:
+    """A manual stand-in for time.monotonic."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(time, "monotonic", fake)
+    return fake
+
+
+def cookie_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == LOGGER]
+
+
+# -- the body and the server's callables pass through (C4) ------------------------
+
+
+class ClosingBody:
+    """An iterable with close(); records whether anybody called it."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"body"
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _generator() -> Iterator[bytes]:
+    yield b"gen"
+
+
+BODIES = [
+    pytest.param(lambda environ: [b"a", b"b"], id="list"),
+    pytest.param(lambda environ: _generator(), id="generator"),
+    pytest.param(lambda environ: ClosingBody(), id="iterable-with-close"),
+    pytest.param(
+        lambda environ: environ["wsgi.file_wrapper"](io.BytesIO(b"file"), 4),
+        id="wsgi.file_wrapper",
+    ),
+]
+
+# C4: "the app's iterable (and wsgi.file_wrapper objects) reach the server
+# untouched, close() is the server's to call" -- whatever the policy and
+# whether or not a Set-Cookie is fixed.
+SET_COOKIE_CASES = [
+    pytest.param([("Content-Type", "text/plain")], id="no-set-cookie"),
+    pytest.param(
+        [("Content-Type", "text/plain"), ("Set-Cookie", "sid=1; Domain=other.test")],
+        id="fixed-set-cookie",
+    ),
+]
+
+
+@pytest.mark.parametrize("policy", ["fix", "report", "off"])
+@pytest.mark.parametrize("headers", SET_COOKIE_CASES)
+@pytest.mark.parametrize("make_body", BODIES)
+def test_the_apps_iterable_is_returned_as_is(
+    make_body: Callable[[dict[str, Any]], Iterable[bytes]],
+    headers: Headers,
+    policy: str,
+) -> None:
+    environ = make_environ()
+    environ["wsgi.file_wrapper"] = FileWrapper
+    made: list[Iterable[bytes]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", list(headers))
+        made.append(make_body(environ))
+        return made[0]
+
+    _, _, result = run(app, environ, cookie_policy=policy)
+    assert result is made[0]
+    if isinstance(result, FileWrapper):
+        assert result.filelike.closed is False  # type: ignore[attr-defined]
+        assert b"".join(result) == b"file"  # still a working file wrapper
+    if isinstance(result, ClosingBody):
+        assert result.closed is False  # the layer never calls close()
+
+
+@pytest.mark.parametrize("headers", SET_COOKIE_CASES)
+def test_exc_info_reaches_the_servers_start_response(headers: Headers) -> None:
+    # C4 "exc_info passes through": the very tuple, as the third positional
+    # argument; without exc_info the server gets exactly two arguments.
+    seen: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            info = sys.exc_info()
+            seen.append(info)
+            start_response("500 Internal Server Error", list(headers), info)
+        return [b"error"]
+
+    server, _, _ = run(app)
+    assert server.calls[-1][2] is seen[0]
+
+    server, _, _ = run(header_app(headers))
+    assert server.calls[-1][2] == "absent"
+
+
+def test_exc_info_after_headers_were_sent_reraises_through_the_layer() -> None:
+    # PEP 3333: once headers are out the server re-raises exc_info; the
+    # layer must let that exception reach the app unchanged.
+    raised: list[BaseException] = []
+    caught: list[BaseException] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [("Set-Cookie", "a=1; Path=/")])
+        try:
+            raise KeyError("late")
+        except KeyError as exc:
+            raised.append(exc)
+            try:
+                start_response("500 Oops", [], sys.exc_info())
+            except KeyError as again:
+                caught.append(again)
+        return []
+
+    run(app)
+    assert len(caught) == 1
+    assert caught[0] is raised[0]
+
+
+@pytest.mark.parametrize("headers", SET_COOKIE_CASES)
+@pytest.mark.parametrize("policy", ["fix", "report", "off"])
+def test_the_write_callable_comes_back_and_works(headers: Headers, policy: str) -> None:
+    # C4 "the write() callable keeps working": it is the server's own.
+    returned: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        write = start_response("200 OK", list(headers))
+        returned.append(write)
+        write(b"legacy ")
+        write(b"write")
+        return []
+
+    server, _, _ = run(app, cookie_policy=policy)
+    assert returned[0] == server.write
+    assert server.written == [b"legacy ", b"write"]
+
+
+# -- headers: only Set-Cookie attributes named by a fix change (C4, C7) ------------
+
+OTHER_HEADERS: Headers = [
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("X-Weird", "  spaced ;  Secure ; Domain=other.test  "),
+    ("Cache-Control", "no-store"),
+    ("set-cookie2", "legacy=1; Domain=other.test"),
+    ("X-Set-Cookie", "not=a; cookie"),
+    ("Link", "</style.css>; rel=preload"),
+]
+
+
+@pytest.mark.parametrize("policy", ["fix", "report", "off"])
+def test_headers_other_than_set_cookie_are_untouched(policy: str) -> None:
+    # C4 "keeps every other byte": the other headers keep their place, names
+    # and values; Set-Cookie keeps its position and its name's spelling.
+    headers: Headers = [
+        OTHER_HEADERS[0],
+        ("SET-COOKIE", "sid=1; Domain=other.test; Path=/"),
+        *OTHER_HEADERS[1:4],
+        ("set-cookie", "pref=dark; SameSite=None"),
+        *OTHER_HEADERS[4:],
+    ]
+    server, _, _ = run(header_app(headers), make_environ(**HTTPS), cookie_policy=policy)
+    sent = server.headers
+    assert len(sent) == len(headers)
+    assert [n for n, _ in sent] == [n for n, _ in headers]
+    for (name, value), (sent_name, sent_value) in zip(headers, sent, strict=True):
+        if name.lower() != "set-cookie":
+            assert (sent_name, sent_value) == (name, value)
+    if policy == "fix":
+        assert set_cookie_values(sent) == [
+            "sid=1; Path=/; Secure",
+            "pref=dark; SameSite=None; Secure",
+        ]
+    else:
+        assert sent == headers
+
+
+NO_SET_COOKIE = [
+    pytest.param([], id="no-headers"),
+    pytest.param([("Content-Type", "text/plain")], id="content-type"),
+    pytest.param(OTHER_HEADERS, id="look-alikes"),  # Set-Cookie2, X-Set-Cookie
+]
+
+
+@pytest.mark.parametrize("headers", NO_SET_COOKIE)
+def test_a_response_without_set_cookie_is_not_parsed(
+    headers: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # C4 wraps start_response only; the module docstring promises "a response
+    # without Set-Cookie costs one scan of its header names": no parser, no
+    # effective request, no rules.
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("parsed a response without Set-Cookie")
+
+    monkeypatch.setattr(wsgifix.cookies, "audit", forbidden)
+    monkeypatch.setattr(wsgifix.cookies, "effective_request", forbidden)
+    monkeypatch.setattr(SetCookie, "parse", forbidden)
+    sent: list[Headers] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        sent.append(list(headers))
+        start_response("200 OK", sent[0])
+        return []
+
+    server, environ, _ = run(app, make_environ(HTTP_COOKIE="sid=1", **HTTPS))
+    assert server.headers is sent[0]
+    assert "wsgifix.findings" not in environ
+
+
+# R: each of these would be fixed under cookie_policy=fix.
+FIXABLE = [
+    pytest.param("sid=1; Path=/", HTTPS, id="https-without-secure"),
+    pytest.param("sid=1; Path=/; SameSite=None", HTTPS, id="samesite-none-insecure"),
+    pytest.param("sid=1; Domain=example.com; Path=/", {}, id="domain-mismatch"),
+    pytest.param("__Host-x=1; Secure", HTTPS, id="host-prefix"),
+    pytest.param("sid=1; Path=/a; Path=/; SameSite=Lax", {}, id="duplicate-attr"),
+]
+
+
+@pytest.mark.parametrize(("value", "env"), FIXABLE)
+@pytest.mark.parametrize("policy", ["off", "report"])
+def test_off_and_report_change_nothing(
+    value: str,
+    env: dict[str, str],
+    policy: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # C2 cookie_policy: "off: nothing / report: findings only"; C7
+    # "cookie_policy=report changes nothing".
+    if policy == "off":
+
+        def forbidden(*args: Any) -> Any:
+            raise AssertionError("audited under cookie_policy=off")
+
+        monkeypatch.setattr(wsgifix.cookies, "audit", forbidden)
+    headers = [("Content-Type", "text/plain"), ("Set-Cookie", value)]
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        server, environ, _ = run(
+            header_app(headers), make_environ(**env), cookie_policy=policy
+        )
+    assert server.headers == headers
+    if policy == "off":
+        assert "wsgifix.findings" not in environ
+        assert cookie_records(caplog) == []
+    else:
+        assert findings(environ)
+        assert all(f.fixed is False for f in findings(environ))
+        assert cookie_records(caplog)
+
+
+# (Set-Cookie, environ, settings, header sent, rule whose fix was applied)
+# C7 "Fix bytes": an added attribute is appended as "; Name=Value" or
+# "; Flag"; a removed one takes its ";" and whitespace; a replaced value
+# keeps the attribute name as the app spelled it; nothing else changes.
+FIXES = [
+    pytest.param(
+        "sid=1; Path=/",
+        HTTPS,
+        {},
+        "sid=1; Path=/; Secure",
+        "https-without-secure",
+        id="https-adds-secure",
+    ),
+    pytest.param(
+        "sid=1; Priority=High; Path=/; Partitioned; SameSite=None",
+        HTTPS,
+        {},
+        "sid=1; Priority=High; Path=/; Partitioned; SameSite=None; Secure",
+        "samesite-none-insecure",
+        id="unknown-attributes-kept",
+    ),
+    pytest.param(
+        "sid=1; Domain=example.com; Path=/",
+        {},
+        {},
+        "sid=1; Path=/",
+        "domain-mismatch",
+        id="domain-mismatch-removes-domain",
+    ),
+    pytest.param(
+        "sid=1;Domain=lab.test:8080 ;Path=/",
+        {},
+        {},
+        "sid=1;Domain=lab.test ;Path=/",
+        "domain-invalid",
+        id="domain-port-stripped-in-place",
+    ),
+    pytest.param(
+        "sid=1; domain=.other.test; Path=/; SameSite=Lax",
+        {},
+        {"cookie_domain": "lab.test"},
+        "sid=1; domain=lab.test; Path=/; SameSite=Lax",
+        None,
+        id="cookie-domain-rewrites-keeping-spelling",
+    ),
+    pytest.param(
+        "sid=1; Path=/; SameSite=Lax",
+        {},
+        {"cookie_httponly": "sid other"},
+        "sid=1; Path=/; SameSite=Lax; HttpOnly",
+        "httponly-missing",
+        id="httponly-added",
+    ),
+    pytest.param(
+        "sid=1; Path=/",
+        {},
+        {"cookie_samesite": "lax"},
+        "sid=1; Path=/; SameSite=Lax",
+        "samesite-missing",
+        id="samesite-added",
+    ),
+    pytest.param(
+        "__Host-x=1; Secure",
+        HTTPS,
+        {},
+        "__Host-x=1; Secure; Path=/",
+        "host-prefix",
+        id="host-prefix-gets-path",
+    ),
+    pytest.param(
+        "sid=1; Path=/a; path=/; SameSite=Lax",
+        {},
+        {},
+        "sid=1; path=/; SameSite=Lax",
+        "duplicate-attr",
+        id="duplicate-removes-earlier",
+    ),
+    pytest.param(
+        "sid=1; SameSite=Lax",
+        {"PATH_INFO": "/a/b"},
+        {},
+        "sid=1; SameSite=Lax; Path=/",
+        "missing-path",
+        id="missing-path-added",
+    ),
+    pytest.param(
+        "sid=1; Path=/other; SameSite=Lax",
+        {"SCRIPT_NAME": "/shop"},
+        {"cookie_path": "scope"},
+        "sid=1; Path=/shop; SameSite=Lax",
+        "path-outside-mount",
+        id="scope-rewrites-path",
+    ),
+    # Gates (C7): keep blocks the edit; the finding stays, unfixed.
+    pytest.param(
+        "sid=1; Path=/; SameSite=None",
+        HTTPS,
+        {"cookie_secure": "keep"},
+        "sid=1; Path=/; SameSite=None",
+        None,
+        id="secure-keep-blocks",
+    ),
+    pytest.param(
+        "sid=1; Domain=example.com; Path=/",
+        {},
+        {"cookie_domain": "keep"},
+        "sid=1; Domain=example.com; Path=/",
+        None,
+        id="domain-keep-blocks",
+    ),
+    # R domain-mismatch: "unless the cookie is a deletion".
+    pytest.param(
+        "sid=; Max-Age=0; Domain=example.com; Path=/",
+        {},
+        {},
+        "sid=; Max-Age=0; Domain=example.com; Path=/",
+        None,
+        id="deletion-keeps-domain",
+    ),
+    # R samesite-none-insecure: only "on trustworthy E: add Secure".
+    pytest.param(
+        "sid=1; Path=/; SameSite=None",
+        {},
+        {},
+        "sid=1; Path=/; SameSite=None",
+        None,
+        id="http-no-secure-added",
+    ),
+    # Odd but valid spacing: the name=value bytes and the rest stay.
+    pytest.param(
+        "  sid = a b ;secure;SameSite=Lax",
+        HTTPS,
+        {},
+        "  sid = a b ;secure;SameSite=Lax",
+        None,
+        id="odd-spacing-no-problem",
+    ),
+]
+
+
+@pytest.mark.parametrize(("value", "env", "cfg", "expected", "fixed_rule"), FIXES)
+def test_fixes_change_only_the_named_attribute(
+    value: str,
+    env: dict[str, str],
+    cfg: dict[str, str],
+    expected: str,
+    fixed_rule: str | None,
+) -> None:
+    headers = [("Content-Type", "text/plain"), ("Set-Cookie", value)]
+    server, environ, _ = run(header_app(headers), make_environ(**env), **cfg)
+    assert server.headers == [("Content-Type", "text/plain"), ("Set-Cookie", expected)]
+    fixed = [f.rule for f in findings(environ) if f.fixed]
+    assert fixed == ([] if fixed_rule is None else [fixed_rule])
+
+
+# -- findings: the environ list and the Finding type (C4, C7) -----------------------
+
+
+def test_findings_are_finding_tuples_in_the_environ() -> None:
+    assert wsgifix.Finding._fields == ("rule", "severity", "cookie", "message", "fixed")
+    headers = [
+        ("Set-Cookie", "sid=1; Secure; Path=/; SameSite=Lax"),
+        ("Set-Cookie", "justvalue; Path=/; SameSite=Lax"),
+    ]
+    environ = make_environ(HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.0.0.5")
+    _, environ, _ = run(header_app(headers), environ)
+    listed = environ["wsgifix.findings"]
+    assert type(listed) is list
+    assert all(type(f) is wsgifix.Finding for f in listed)
+    by_rule = {f.rule: f for f in listed}
+    assert set(by_rule) == {"untrusted-tls-proxy", "secure-over-http", "nameless"}
+    assert by_rule["untrusted-tls-proxy"].cookie is None  # about the request
+    assert by_rule["nameless"].cookie == ""
+    assert by_rule["secure-over-http"] == (
+        "secure-over-http",
+        "error",
+        "sid",
+        by_rule["secure-over-http"].message,
+        False,
+    )
+    for f in listed:
+        assert f.severity in ("error", "warning", "info")
+        assert type(f.fixed) is bool
+        assert isinstance(f.message, str)
+
+
+def test_findings_are_appended_to_an_existing_list() -> None:
+    # C4: findings go "to environ['wsgifix.findings'] (a list)"; a list an
+    # outer layer (or the Flask extension) already put there is extended.
+    earlier = wsgifix.Finding("session-after-stream", "warning", "s", "m", False)
+    environ = make_environ(**{"wsgifix.findings": [earlier]})
+    _, environ, _ = run(header_app([("Set-Cookie", "sid=1; Path=/")]), environ)
+    assert environ["wsgifix.findings"][0] is earlier
+    assert rules_of(environ) == ["session-after-stream", "samesite-missing"]
+
+
+def test_no_findings_leave_no_key() -> None:
+    # Contract silent on a response with nothing to report; the code's choice:
+    # the key is only created when there is a finding (setdefault on report).
+    headers = [("Set-Cookie", "sid=1; Path=/; SameSite=Lax; HttpOnly")]
+    _, environ, _ = run(header_app(headers))
+    assert "wsgifix.findings" not in environ
+
+
+# -- logging: once per (rule, cookie) per minute per wrapped app (C4) ---------------
+
+
+def test_one_record_per_rule_and_cookie_per_minute(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = [("Set-Cookie", "sid=1; Path=/; SameSite=None")]  # samesite-none-insecure
+    layer = CookieMiddleware(header_app(headers))
+    caplog.set_level(logging.INFO, logger=LOGGER)
+
+    def request() -> dict[str, Any]:
+        environ = make_environ()
+        layer(environ, Server().start_response)
+        return environ
+
+    for _ in range(3):
+        environ = request()
+        assert rules_of(environ) == ["samesite-none-insecure"]  # listed every time
+    assert len(cookie_records(caplog)) == 1
+    clock.now += 59.9
+    request()
+    assert len(cookie_records(caplog)) == 1
+    clock.now += 0.2  # 60.1 s after the first record
+    request()
+    assert len(cookie_records(caplog)) == 2
+    assert all("samesite-none-insecure" in r.getMessage() for r in caplog.records)
+
+
+def test_rules_and_cookie_names_are_logged_separately(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = [
+        ("Set-Cookie", "a=1; Path=/"),  # https-without-secure + samesite-missing
+        ("Set-Cookie", "b=1; Path=/"),
+    ]
+    layer = CookieMiddleware(header_app(headers))
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    for _ in range(2):
+        layer(make_environ(**HTTPS), Server().start_response)
+    keys = sorted(
+        (r.getMessage().split("'")[1], r.getMessage().rsplit("(", 1)[1].split(")")[0])
+        for r in cookie_records(caplog)
+    )
+    assert keys == [
+        ("a", "https-without-secure"),
+        ("a", "samesite-missing"),
+        ("b", "https-without-secure"),
+        ("b", "samesite-missing"),
+    ]
+
+
+def test_two_wrapped_apps_log_separately(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # C7 "State (race table, log de-duplication, caches) belongs to one
+    # wrapped app".
+    headers = [("Set-Cookie", "sid=1; Path=/; SameSite=None")]
+    first = CookieMiddleware(header_app(headers))
+    second = wsgifix.wrap(header_app(headers))
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    for layer in (first, second, first, second):
+        layer(make_environ(), Server().start_response)
+    assert len(cookie_records(caplog)) == 2
+
+
+# (Set-Cookie, environ, rule, severity, logging level) -- C4: "error and
+# warning at WARNING, info at INFO".
+LEVELS = [
+    pytest.param(
+        "sid=1; Path=/; SameSite=None",
+        {},
+        "samesite-none-insecure",
+        "error",
+        logging.WARNING,
+        id="error",
+    ),
+    pytest.param(
+        "sid=1; Path=/; SameSite=Lax",
+        HTTPS,
+        "https-without-secure",
+        "warning",
+        logging.WARNING,
+        id="warning",
+    ),
+    pytest.param(
+        "sid=1; Path=/", {}, "samesite-missing", "info", logging.INFO, id="info"
+    ),
+    pytest.param(
+        "sid=1; Secure; Path=/; SameSite=Lax",
+        {"HTTP_HOST": "localhost", "SERVER_NAME": "localhost"},
+        "secure-over-http",
+        "info",
+        logging.INFO,
+        id="info-secure-on-localhost",
+    ),
+]
+
+
+@pytest.mark.parametrize(("value", "env", "rule", "severity", "level"), LEVELS)
+def test_log_levels_follow_severity(
+    value: str,
+    env: dict[str, str],
+    rule: str,
+    severity: str,
+    level: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger=LOGGER)
+    _, environ, _ = run(header_app([("Set-Cookie", value)]), make_environ(**env))
+    (finding,) = [f for f in findings(environ) if f.rule == rule]
+    assert finding.severity == severity
+    (record,) = [r for r in cookie_records(caplog) if f"({rule})" in r.getMessage()]
+    assert record.levelno == level
+    assert finding.message in record.getMessage()
+
+
+# (how the layer is built, environ, Set-Cookie, rule, words the message must
+# contain: the cookie, the effective request scheme://host/SCRIPT_NAME, the
+# browser's reason, the remedy). C4/C7: "message names the cookie, contains
+# the Chromium reason token verbatim ..., and says what to change".
+MESSAGES = [
+    pytest.param(
+        {},
+        {"HTTP_HOST": "lab.test:8080", "SCRIPT_NAME": "/shop"},
+        "sid=1; Secure; Path=/shop; SameSite=Lax",
+        "secure-over-http",
+        ["'sid'", "http://lab.test:8080/shop", "SecureOnly", "X-Forwarded-Proto"],
+        id="secure-over-http-plain",
+    ),
+    pytest.param(
+        # Behind an untrusted TLS proxy: the exact setting to use.
+        {"wrap": True},
+        {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_PROTO": "https"},
+        "sid=1; Secure; Path=/; SameSite=Lax",
+        "secure-over-http",
+        ["'sid'", "http://lab.test", "SecureOnly", "trusted_proxies=10.0.0.5"],
+        id="secure-over-http-untrusted-proxy",
+    ),
+    pytest.param(
+        {"wrap": True},
+        {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_PROTO": "https"},
+        "sid=1; Secure; Path=/; SameSite=Lax",
+        "untrusted-tls-proxy",
+        ["http://lab.test", "trusted_proxies=10.0.0.5", "x-forwarded-proto"],
+        id="untrusted-tls-proxy",
+    ),
+    pytest.param(
+        # Trusted peer, but the proto header is not among trusted_headers.
+        {
+            "wrap": True,
+            "trusted_proxies": "10.0.0.5",
+            "trusted_headers": "x-forwarded-for",
+        },
+        {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_PROTO": "https"},
+        "sid=1; Secure; Path=/; SameSite=Lax",
+        "secure-over-http",
+        ["'sid'", "SecureOnly", "add x-forwarded-proto to trusted_headers"],
+        id="secure-over-http-header-not-trusted",
+    ),
+    pytest.param(
+        {
+            "wrap": True,
+            "trusted_proxies": "10.0.0.5",
+            "trusted_headers": "x-forwarded-proto x-forwarded-host x-forwarded-prefix",
+        },
+        {
+            "REMOTE_ADDR": "10.0.0.5",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_HOST": "Shop.Example.com",
+            "HTTP_X_FORWARDED_PREFIX": "/shop",
+        },
+        "sid=1; Domain=other.example; Path=/shop; Secure; SameSite=Lax",
+        "domain-mismatch",
+        [
+            "'sid'",
+            "https://shop.example.com/shop",
+            "InvalidDomain",
+            "SESSION_COOKIE_DOMAIN",
+        ],
+        id="domain-mismatch-effective-request",
+    ),
+    pytest.param(
+        {},
+        {},
+        "sid=" + "x" * 5000 + "; Path=/; SameSite=Lax",
+        "too-large",
+        ["'sid'", "http://lab.test", "NameValuePairExceedsMaxSize", "server-side"],
+        id="too-large",
+    ),
+    pytest.param(
+        {},
+        {},
+        "sid=1; Path=/; SameSite=None",
+        "samesite-none-insecure",
+        ["'sid'", "http://lab.test", "SameSiteNoneInsecure", "Set Secure"],
+        id="samesite-none-insecure",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "env", "value", "rule", "words"), MESSAGES)
+def test_messages_name_cookie_request_reason_and_remedy(
+    build: dict[str, Any],
+    env: dict[str, str],
+    value: str,
+    rule: str,
+    words: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cfg = dict(build)
+    app = header_app([("Set-Cookie", value)])
+    layer = (
+        wsgifix.wrap(app, **cfg) if cfg.pop("wrap", False) else CookieMiddleware(app)
+    )
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    environ = make_environ(**env)
+    layer(environ, Server().start_response)
+    (finding,) = [f for f in findings(environ) if f.rule == rule]
+    for word in words:
+        assert word in finding.message
+    (record,) = [r for r in cookie_records(caplog) if f"({rule})" in r.getMessage()]
+    for word in words:
+        assert word in record.getMessage()
+
+
+# (settings the app runs with, raw forwarding header) -> the hint's advice,
+# applied as written, makes the request https and the Secure cookie work.
+# R untrusted-tls-proxy "exact config hint"; C7: `forwarded` together with
+# x-forwarded-for/proto/host/port is a configuration error, so the advice for
+# Forwarded must not suggest that combination.
+ADVICE = [
+    pytest.param({}, ("HTTP_X_FORWARDED_PROTO", "https"), id="xfp-untrusted"),
+    pytest.param(
+        {}, ("HTTP_FORWARDED", "for=203.0.113.9;proto=https"), id="forwarded-untrusted"
+    ),
+    pytest.param(
+        {"trusted_proxies": "10.0.0.9"},
+        ("HTTP_X_FORWARDED_PROTO", "https"),
+        id="xfp-other-proxy-trusted",
+    ),
+    pytest.param(
+        {"trusted_proxies": "10.0.0.5", "trusted_headers": "x-forwarded-for"},
+        ("HTTP_FORWARDED", "for=203.0.113.9;proto=https"),
+        id="forwarded-trusted-peer-wrong-headers",
+    ),
+]
+
+
+def _advised(message: str, cfg: dict[str, str]) -> dict[str, str]:
+    """The settings a user ends up with after following the hint."""
+    import re
+
+    advised = dict(cfg)
+    for name in ("trusted_proxies", "trusted_headers"):
+        match = re.search(rf"\b{name}=([^\s,()]+)", message)
+        if match:
+            advised[name] = match.group(1).rstrip(".")
+    match = re.search(r"add (\S+) to trusted_headers", message)
+    if match:
+        advised["trusted_headers"] += " " + match.group(1)
+    return advised
+
+
+@pytest.mark.parametrize(("cfg", "header"), ADVICE)
+def test_following_the_tls_proxy_advice_fixes_the_secure_cookie(
+    cfg: dict[str, str], header: tuple[str, str]
+) -> None:
+    app = header_app([("Set-Cookie", "sid=1; Secure; Path=/; SameSite=Lax")])
+    env = {"REMOTE_ADDR": "10.0.0.5", header[0]: header[1]}
+    environ = make_environ(**env)
+    wsgifix.wrap(app, **cfg)(environ, Server().start_response)
+    (finding,) = [f for f in findings(environ) if f.rule == "secure-over-http"]
+    assert finding.severity == "error"
+    if header[0] == "HTTP_FORWARDED":  # never advise a combination wrap() rejects
+        assert "x-forwarded-for" not in finding.message
+    advised = _advised(finding.message, cfg)
+    assert advised != cfg
+    environ = make_environ(**env)
+    wsgifix.wrap(app, **advised)(environ, Server().start_response)  # no ValueError
+    assert environ["wsgi.url_scheme"] == "https"
+    assert findings(environ) == []
+
+
+# -- a failing audit never costs the response (module docstring, C3 "a crash is
+# a bug") -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["audit", "effective_request"])
+def test_an_exception_in_the_audit_sends_the_headers_unchanged(
+    target: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("bug in the audit")
+
+    monkeypatch.setattr(wsgifix.cookies, target, broken)
+    headers = [
+        ("Content-Type", "text/plain"),
+        ("Set-Cookie", "sid=1; Domain=other.test"),  # would be fixed
+    ]
+    layer = CookieMiddleware(header_app(headers, [b"body"]))
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    for _ in range(3):
+        server = Server()
+        environ = make_environ()
+        result = layer(environ, server.start_response)
+        assert b"".join(result) == b"body"
+        assert server.status == "200 OK"
+        assert server.headers == headers
+    (record,) = cookie_records(caplog)  # logged once, with the traceback
+    assert record.levelno >= logging.WARNING
+    assert "headers sent unchanged" in record.getMessage()
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], RuntimeError)
+
+
+# -- wsgiref.validate on both sides (PEP 3333) ----------------------------------------
+
+
+def _validated_apps() -> list[Any]:
+    def plain(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"plain"]
+
+    def cookies(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/plain"),
+                ("Set-Cookie", "sid=1; Domain=other.test; Path=/"),
+                ("Set-Cookie", "pref=dark; SameSite=None"),
+            ],
+        )
+        return [b"cookies"]
+
+    def writer(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        write = start_response(
+            "200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", "a=1; Path=/")]
+        )
+        write(b"written")
+        return []
+
+    def failing(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        try:
+            raise ValueError("x")
+        except ValueError:
+            start_response(
+                "500 Internal Server Error",
+                [("Content-Type", "text/plain"), ("Set-Cookie", "a=; Max-Age=0")],
+                sys.exc_info(),
+            )
+        return [b"failed"]
+
+    return [
+        pytest.param(plain, b"plain", id="no-cookie"),
+        pytest.param(cookies, b"cookies", id="fixed-cookies"),
+        pytest.param(writer, b"written", id="write-callable"),
+        pytest.param(failing, b"failed", id="exc-info"),
+    ]
+
+
+@pytest.mark.parametrize(("app", "body"), _validated_apps())
+@pytest.mark.parametrize("policy", ["fix", "report", "off"])
+def test_wsgiref_validator_on_both_sides(app: Any, body: bytes, policy: str) -> None:
+    stack = validator(CookieMiddleware(validator(app), cookie_policy=policy))
+    server = Server()
+    result = stack(make_environ(**HTTPS), server.start_response)
+    try:
+        received = b"".join(server.written) + b"".join(result)
+    finally:
+        result.close()  # type: ignore[attr-defined]
+    assert received == body
+
+
+# -- race detection through the middleware (C4 detect_races) ------------------------
+
+
+def race_app(values: dict[str, str], barrier: threading.Barrier | None) -> Any:
+    """Sets ``values[request id]``; with a barrier, every request has started
+    before any response sets its cookie (they overlap for sure)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if barrier is not None:
+            barrier.wait(timeout=10)
+        value = values[environ["QUERY_STRING"]]
+        start_response(
+            "200 OK",
+            [("Content-Type", "text/plain"), ("Set-Cookie", value)],
+        )
+        return [b""]
+
+    return app
+
+
+def run_parallel(
+    layer: Any, requests: list[tuple[str | None, str]], barrier: threading.Barrier
+) -> list[dict[str, Any]]:
+    environs = []
+    for i, (cookie, _) in enumerate(requests):
+        extra = {} if cookie is None else {"HTTP_COOKIE": cookie}
+        environs.append(make_environ(QUERY_STRING=str(i), **extra))
+    errors: list[BaseException] = []
+
+    def one(environ: dict[str, Any]) -> None:
+        try:
+            layer(environ, Server().start_response)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(e,)) for e in environs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert not errors
+    assert barrier.n_waiting == 0
+    assert not barrier.broken
+    return environs
+
+
+def count_races(environs: list[dict[str, Any]]) -> int:
+    return sum(rules_of(e).count("concurrent-overwrite") for e in environs)
+
+
+# (requests: (Cookie header, Set-Cookie), expected concurrent-overwrite count)
+RACES = [
+    pytest.param(
+        [("cart=v0", "cart=a"), ("cart=v0", "cart=b"), ("cart=v0", "cart=c")],
+        2,
+        id="three-from-one-value",  # every write after the first loses one
+    ),
+    pytest.param(
+        [("cart=v0", "cart=same"), ("cart=v0", "cart=same"), ("cart=v0", "cart=same")],
+        0,
+        id="same-new-value",  # C4: "to a different value"
+    ),
+    pytest.param(
+        [(None, "cart=a"), (None, "cart=b"), (None, "cart=c")],
+        0,
+        id="no-cookie-carried",  # C4: "Only requests that carried N"
+    ),
+    pytest.param(
+        [("cart=v0", "cart=a"), (None, "cart=b"), ("other=v0", "cart=c")],
+        0,
+        id="only-one-carried-it",
+    ),
+    pytest.param(
+        [("cart=v0", "cart=a"), (None, "cart=b"), ("cart=v0", "cart=c")],
+        1,
+        id="two-of-three-carried-it",
+    ),
+    pytest.param(
+        [("cart=v0", "cart=a"), ("cart=v1", "cart=b"), ("cart=v2", "cart=c")],
+        0,
+        id="different-incoming-values",
+    ),
+    pytest.param(
+        [
+            ("cart=v0", "cart=a"),
+            ("cart=v0", "cart=b"),
+            ("cart=v1", "cart=c"),
+            ("cart=v1", "cart=d"),
+        ],
+        2,
+        id="two-pairs",
+    ),
+    pytest.param(
+        [("cart=v0", "other=a"), ("cart=v0", "other=b")],
+        0,
+        id="sets-a-cookie-it-did-not-carry",
+    ),
+    pytest.param(
+        [
+            ("x=1; cart=v0", "cart=a; Path=/; SameSite=Lax"),
+            ("cart=v0;x=2", "cart=b; Path=/; HttpOnly"),
+        ],
+        1,
+        id="attributes-and-other-cookies-ignored",
+    ),
+]
+
+
+@pytest.mark.parametrize(("requests", "expected"), RACES)
+def test_parallel_requests_overwriting_a_cookie(
+    requests: list[tuple[str | None, str]], expected: int
+) -> None:
+    barrier = threading.Barrier(len(requests))
+    values = {str(i): value for i, (_, value) in enumerate(requests)}
+    layer = CookieMiddleware(race_app(values, barrier))
+    environs = run_parallel(layer, requests, barrier)
+    assert count_races(environs) == expected
+    for environ in environs:
+        for f in findings(environ):
+            if f.rule == "concurrent-overwrite":
+                assert f == (
+                    "concurrent-overwrite",
+                    "warning",
+                    "cart",
+                    f.message,
+                    False,
+                )
+                assert "'cart'" in f.message
+                assert "http://lab.test" in f.message
+
+
+def test_parallel_race_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    requests: list[tuple[str | None, str]] = [
+        ("cart=v0", f"cart={i}; Path=/; SameSite=Lax") for i in range(4)
+    ]
+    barrier = threading.Barrier(4)
+    values = {str(i): value for i, (_, value) in enumerate(requests)}
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    environs = run_parallel(
+        CookieMiddleware(race_app(values, barrier)), requests, barrier
+    )
+    assert count_races(environs) == 3
+    logged = [
+        r for r in cookie_records(caplog) if "concurrent-overwrite" in r.getMessage()
+    ]
+    assert len(logged) == 1
+    assert logged[0].levelno == logging.WARNING
+
+
+def test_two_wrapped_apps_keep_separate_race_tables() -> None:
+    # C7: "State (race table, ...) belongs to one wrapped app".
+    requests: list[tuple[str | None, str]] = [
+        ("cart=v0", "cart=a"),
+        ("cart=v0", "cart=b"),
+    ]
+    barrier = threading.Barrier(2)
+    values = {str(i): value for i, (_, value) in enumerate(requests)}
+    first = CookieMiddleware(race_app(values, barrier))
+    second = CookieMiddleware(race_app(values, barrier))
+
+    def either(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        layer = first if environ["QUERY_STRING"] == "0" else second
+        return layer(environ, start_response)
+
+    assert count_races(run_parallel(either, requests, barrier)) == 0
+
+
+def test_races_off_reports_nothing() -> None:
+    requests: list[tuple[str | None, str]] = [
+        ("cart=v0", "cart=a"),
+        ("cart=v0", "cart=b"),
+    ]
+    barrier = threading.Barrier(2)
+    values = {str(i): value for i, (_, value) in enumerate(requests)}
+    layer = CookieMiddleware(race_app(values, barrier), detect_races=False)
+    assert layer.races is None
+    assert count_races(run_parallel(layer, requests, barrier)) == 0
+
+
+SEQUENTIAL = [
+    pytest.param(
+        [("cart=v0", "cart=v1"), ("cart=v1", "cart=v2"), ("cart=v2", "cart=v3")],
+        id="each-carries-the-previous-value",
+    ),
+    pytest.param(
+        # A stale value again, but the other write finished before this request
+        # started: C4 "since its request started".
+        [("cart=v0", "cart=a"), ("cart=v0", "cart=b"), ("cart=v0", "cart=c")],
+        id="stale-but-not-concurrent",
+    ),
+]
+
+
+@pytest.mark.parametrize("requests", SEQUENTIAL)
+def test_sequential_requests_are_not_races(
+    requests: list[tuple[str | None, str]],
+) -> None:
+    values = {str(i): value for i, (_, value) in enumerate(requests)}
+    layer = CookieMiddleware(race_app(values, None))
+    environs = []
+    for i, (cookie, _) in enumerate(requests):
+        environ = make_environ(QUERY_STRING=str(i), HTTP_COOKIE=cookie)
+        layer(environ, Server().start_response)
+        environs.append(environ)
+    assert count_races(environs) == 0
+
+
+def test_one_response_setting_a_cookie_twice_is_not_a_race() -> None:
+    # C4: the lost write is one "another response" set. A response that sets
+    # the same name twice (here for two paths) races with nobody.
+    headers = [
+        ("Set-Cookie", "cart=a; Path=/; SameSite=Lax"),
+        ("Set-Cookie", "cart=b; Path=/shop; SameSite=Lax"),
+    ]
+    _, environ, _ = run(header_app(headers), make_environ(HTTP_COOKIE="cart=v0"))
+    assert "concurrent-overwrite" not in rules_of(environ)
+
+
+def test_a_value_that_is_not_latin1_does_not_break_the_audit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # R not-latin1 must be reported (and the other cookie fixed) also when the
+    # request carried the cookie, i.e. when the race detector sees the value.
+    headers = [
+        ("Set-Cookie", "cart=\u20ac; Path=/; SameSite=Lax"),
+        ("Set-Cookie", "sid=1; Path=/; SameSite=Lax"),
+    ]
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    server, environ, _ = run(
+        header_app(headers), make_environ(HTTP_COOKIE="cart=v0", **HTTPS)
+    )
+    assert "not-latin1" in rules_of(environ)
+    assert server.headers[1] == ("Set-Cookie", "sid=1; Path=/; SameSite=Lax; Secure")
+    assert not [r for r in cookie_records(caplog) if "audit failed" in r.getMessage()]
+
+
+def test_the_race_table_is_bounded_in_size_and_time(clock: Clock) -> None:
+    # C4: "the table is bounded in size and time".
+    assert MAX_ENTRIES <= 100_000
+    assert MAX_AGE <= 3600
+    layer = CookieMiddleware(header_app([("Set-Cookie", "cart=new; Path=/")]))
+    assert isinstance(layer.races, RaceDetector)
+    layer.races = RaceDetector(max_entries=32)
+    for i in range(200):
+        clock.now += 0.001
+        layer(make_environ(HTTP_COOKIE=f"cart=v{i}"), Server().start_response)
+    assert len(layer.races) == 32
+    clock.now += MAX_AGE + 1
+    layer(make_environ(HTTP_COOKIE="cart=fresh"), Server().start_response)
+    assert len(layer.races) == 1
+
+
+# -- properties: never raises, never touches name=value (C3, C7, R) -----------------
+
+ATTRIBUTES = st.sampled_from(
+    [
+        "Path=/",
+        "Path=/shop",
+        "path=",
+        "Domain=example.com",
+        "Domain=lab.test",
+        "domain=.lab.test.",
+        "Domain=co.uk",
+        "Domain=",
+        "Domain=.",
+        "Domain=lab.test:8080",
+        "Secure",
+        "HttpOnly",
+        "SameSite=None",
+        "SameSite=lax",
+        "SameSite=bogus",
+        "Partitioned",
+        "Max-Age=0",
+        "Max-Age=+5",
+        "Max-Age=99999999999",
+        "Expires=Wed, 09-Jun-2021 10:18:14 GMT",
+        "Expires=never",
+        "Priority=High",
+        "",
+    ]
+)
+NAMES = st.sampled_from(["sid", "__Host-id", "__secure-x", "", " cart ", "a\tb"])
+STRUCTURED = st.builds(
+    lambda name, value, attrs, sep: (
+        name + "=" + value + "".join(sep + a for a in attrs)
+    ),
+    NAMES,
+    st.text(max_size=20),
+    st.lists(ATTRIBUTES, max_size=6),
+    st.sampled_from(["; ", ";", " ; "]),
+)
+HEADER_VALUES = st.one_of(
+    st.binary(max_size=120).map(lambda b: b.decode("latin-1")),
+    st.text(max_size=120),
+    STRUCTURED,
+)
+COOKIE_SETTINGS = st.fixed_dictionaries(
+    {
+        "cookie_policy": st.sampled_from(["fix", "report"]),
+        "cookie_secure": st.sampled_from(["auto", "keep"]),
+        "cookie_samesite": st.sampled_from(["keep", "lax", "strict", "none"]),
+        "cookie_domain": st.sampled_from(["auto", "keep", "lab.test", "example.com"]),
+        "cookie_path": st.sampled_from(["keep", "scope"]),
+        "cookie_httponly": st.sampled_from(["", "sid", "sid __Host-id cart"]),
+        "cookie_max_size": st.sampled_from([1, 10, 4096]),
+        "detect_races": st.booleans(),
+    }
+)
+REQUESTS = st.fixed_dictionaries(
+    {
+        "wsgi.url_scheme": st.sampled_from(["http", "https"]),
+        "HTTP_HOST": st.sampled_from(
+            [
+                "lab.test",
+                "localhost:8080",
+                "127.0.0.1",
+                "[::1]",
+                "co.uk",
+                "xn--bcher-kva.example",
+            ]
+        ),
+        "SCRIPT_NAME": st.sampled_from(["", "/shop"]),
+        "PATH_INFO": st.sampled_from(["/", "/a/b", ""]),
+        "HTTP_COOKIE": st.sampled_from(["", "sid=1; cart=2", "__Host-id=x"]),
+        "HTTP_SEC_FETCH_SITE": st.sampled_from(["", "cross-site"]),
+        "HTTP_X_FORWARDED_PROTO": st.sampled_from(["", "https"]),
+    }
+)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(values=st.lists(HEADER_VALUES, max_size=5), cfg=COOKIE_SETTINGS, env=REQUESTS)
+def test_any_set_cookie_keeps_its_name_value_bytes(
+    values: list[str], cfg: dict[str, Any], env: dict[str, str]
+) -> None:
+    headers: Headers = [("Content-Type", "text/plain")]
+    headers += [("Set-Cookie", v) for v in values]
+    headers.append(("X-After", "unchanged"))
+    handler = _Collect()
+    logger = logging.getLogger(LOGGER)
+    logger.addHandler(handler)
+    try:
+        server, _, _ = run(header_app(headers), make_environ(**env), **cfg)
+    finally:
+        logger.removeHandler(handler)
+    sent = server.headers
+    assert [n for n, _ in sent] == [n for n, _ in headers]
+    assert sent[0] == headers[0]
+    assert sent[-1] == headers[-1]
+    for (_, before), (_, after) in zip(headers[1:-1], sent[1:-1], strict=True):
+        cookie = SetCookie.parse(before)
+        assert after[: cookie.pair_end] == before[: cookie.pair_end]
+        fixed = SetCookie.parse(after)
+        assert (fixed.name, fixed.value) == (cookie.name, cookie.value)
+        if cfg["cookie_policy"] == "report":
+            assert after == before
+    # The audit itself never failed (its safety net was not needed).
+    failed = [r for r in handler.records if "audit failed" in r.getMessage()]
+    assert failed == [], failed[0].exc_info if failed else None
