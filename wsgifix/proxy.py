@@ -94,6 +94,7 @@ _NOT_WITH_FORWARDED = (
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOG_INTERVAL = 60.0
 _LOG_KEYS = 1024
+_CACHE_SIZE = 4096
 _TOKEN = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
@@ -220,6 +221,8 @@ class ProxyMiddleware:
         # Nothing can be trusted: no peer list and no hop count.
         self.trust_nobody = not self.peers and not self.hops
         self._logged: dict[tuple[str, ...], float] = {}
+        self._quiet_cache: dict[str, TrustDecision] = {}
+        self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
     # -- the request ------------------------------------------------------------
 
@@ -229,10 +232,56 @@ class ProxyMiddleware:
         orig: dict[str, str | None] = {}
         environ["wsgifix.orig"] = orig
         try:
-            self._apply(environ, orig)
+            if (
+                XFF in environ
+                or XFPROTO in environ
+                or XFHOST in environ
+                or FORWARDED in environ
+                or XFPORT in environ
+                or XFPREFIX in environ
+                or XFBY in environ
+            ):
+                self._apply(environ, orig)
+            else:  # nothing forwarded: only the Host and the scheme
+                environ["wsgifix.trust"] = self._quiet(environ.get("REMOTE_ADDR") or "")
+                self._rewrite(environ, orig, None, None, None, None, None, None)
         except Rejected as exc:
             return self._bad_request(str(exc), start_response)
         return self.app(environ, start_response)
+
+    def _quiet(self, peer: str) -> TrustDecision:
+        """The decision for a request without forwarding headers (cached)."""
+        decision = self._quiet_cache.get(peer)
+        if decision is None:
+            decision = TrustDecision(peer, self._trusted_by(peer), self.mode, None, {})
+            if len(self._quiet_cache) >= _CACHE_SIZE:
+                self._quiet_cache.clear()
+            self._quiet_cache[peer] = decision
+        return decision
+
+    def _host_header(self, value: str, scheme: str) -> tuple[str, str, str]:
+        """Host header -> (HTTP_HOST, SERVER_NAME, SERVER_PORT), checked and
+        cached per (value, scheme); raises Rejected."""
+        key = (value, scheme)
+        found = self._host_cache.get(key)
+        if found is None:
+            try:
+                host, host_port = parse_host(value)
+            except HeaderError as exc:
+                found = f"Host: {exc}"
+            else:
+                port = host_port or _DEFAULT_PORTS[scheme]
+                shown = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+                if self.hosts.allows(host):
+                    found = (shown, host, str(port))
+                else:
+                    found = f"Host: {host!r} is not in allowed_hosts"
+            if len(self._host_cache) >= _CACHE_SIZE:
+                self._host_cache.clear()
+            self._host_cache[key] = found
+        if isinstance(found, str):
+            raise Rejected(found)
+        return found
 
     def _trusted_by(self, peer: str) -> str | None:
         """The ``trusted_proxies`` entry trusting the socket peer, else None."""
@@ -473,31 +522,39 @@ class ProxyMiddleware:
                 orig.setdefault("REMOTE_PORT", environ.pop("REMOTE_PORT"))
 
         scheme = scheme or self.url_scheme or environ.get("wsgi.url_scheme", "http")
-        scheme = scheme.lower() if scheme.lower() in _DEFAULT_PORTS else "http"
+        if scheme not in _DEFAULT_PORTS:
+            scheme = scheme.lower() if scheme.lower() in _DEFAULT_PORTS else "http"
         _set(environ, orig, "wsgi.url_scheme", scheme)
         if scheme == "https":
             _set(environ, orig, "HTTPS", "on")
         elif "HTTPS" in environ:
             orig.setdefault("HTTPS", environ.pop("HTTPS"))
 
-        if host is None and "HTTP_HOST" in environ:
-            try:
-                host, host_port = parse_host(environ["HTTP_HOST"])
-            except HeaderError as exc:
-                raise Rejected(f"Host: {exc}") from None
-        effective_port = port or host_port or _DEFAULT_PORTS[scheme]
-        if host is not None:
-            shown = host
-            if effective_port != _DEFAULT_PORTS[scheme]:
-                shown = f"{host}:{effective_port}"
+        if host is None and port is None and "HTTP_HOST" in environ:
+            # The Host header alone decides (the common case): cached.
+            shown, name, port_text = self._host_header(environ["HTTP_HOST"], scheme)
             _set(environ, orig, "HTTP_HOST", shown)
-            _set(environ, orig, "SERVER_NAME", host)
-            _set(environ, orig, "SERVER_PORT", str(effective_port))
-        elif port is not None:
-            _set(environ, orig, "SERVER_PORT", str(port))
-        checked = host if host is not None else environ.get("SERVER_NAME", "")
-        if not self.hosts.allows(checked):
-            raise Rejected(f"Host: {checked!r} is not in allowed_hosts")
+            _set(environ, orig, "SERVER_NAME", name)
+            _set(environ, orig, "SERVER_PORT", port_text)
+        else:
+            if host is None and "HTTP_HOST" in environ:
+                try:
+                    host, host_port = parse_host(environ["HTTP_HOST"])
+                except HeaderError as exc:
+                    raise Rejected(f"Host: {exc}") from None
+            effective_port = port or host_port or _DEFAULT_PORTS[scheme]
+            if host is not None:
+                shown = host
+                if effective_port != _DEFAULT_PORTS[scheme]:
+                    shown = f"{host}:{effective_port}"
+                _set(environ, orig, "HTTP_HOST", shown)
+                _set(environ, orig, "SERVER_NAME", host)
+                _set(environ, orig, "SERVER_PORT", str(effective_port))
+            elif port is not None:
+                _set(environ, orig, "SERVER_PORT", str(port))
+            checked = host if host is not None else environ.get("SERVER_NAME", "")
+            if not self.hosts.allows(checked):
+                raise Rejected(f"Host: {checked!r} is not in allowed_hosts")
 
         if prefix:
             script = environ.get("SCRIPT_NAME", "").rstrip("/")
