@@ -51,8 +51,15 @@ def test_wrap_builds_the_stack_in_contract_order() -> None:
 
 
 def test_wrap_with_debug_path_adds_the_route_inside_the_prefix() -> None:
-    app = wrap(hello, debug_path="/_wsgifix")
+    app = wrap(hello, debug_path="/_wsgifix", prefix="/app")
     assert isinstance(app.app.app, wsgifix.DebugRoute)
+
+
+def test_a_layer_with_nothing_to_do_is_left_out() -> None:
+    # Issue 7: wrap nothing when a layer has nothing to do (no prefix).
+    app = wrap(hello)
+    assert isinstance(app, wsgifix.ProxyMiddleware)
+    assert isinstance(app.app, wsgifix.CookieMiddleware)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +144,7 @@ def test_wrap_without_app_reads_the_environment(
     monkeypatch.setenv("WSGIFIX_COOKIE_POLICY", "report")
     app = wrap(cookie_policy="off")  # a keyword beats the environment
     assert app.settings["trusted_proxies"] == ("10.0.0.0/8", "loopback")
-    assert app.app.app.settings["cookie_policy"] == "off"
+    assert app.app.settings["cookie_policy"] == "off"
     status, body = call(app, PATH_INFO="/env")
     assert status == "200 OK"
     assert b'"/env"' in body

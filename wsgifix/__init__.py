@@ -109,7 +109,8 @@ def build(app: WSGIApplication, settings: Mapping[str, Any]) -> WSGIApplication:
     inner: WSGIApplication = cookies
     if settings["debug_path"]:
         inner = DebugRoute(inner, settings["debug_path"], settings, cookies)
-    inner = PrefixMiddleware(inner, **layer("prefix"))
+    if settings["prefix"]:  # a layer with nothing to do is left out
+        inner = PrefixMiddleware(inner, **layer("prefix"))
     return ProxyMiddleware(inner, **layer("proxy"))
 
 
@@ -122,8 +123,10 @@ def build_inspector(settings: Mapping[str, Any]) -> WSGIApplication:
     layers: list[CookieMiddleware] = []
     inspector = make_inspector(settings, lambda: layers[0] if layers else None)
     stack = build(inspector, settings)
-    cookies = stack.app.app  # type: ignore[attr-defined]
-    assert isinstance(cookies, CookieMiddleware)
-    stack.app.app = cookies.sibling(inspector, "report")  # type: ignore[attr-defined]
+    outer: Any = stack
+    while not isinstance(outer.app, CookieMiddleware):
+        outer = outer.app
+    cookies = outer.app
+    outer.app = cookies.sibling(inspector, "report")
     layers.append(cookies)
     return stack

@@ -190,7 +190,8 @@ class CookieMiddleware:
     ) -> Iterable[bytes]:
         if self.policy == "off":
             return self.app(environ, start_response)
-        started = time.monotonic()
+        # Only a request that carried a cookie can lose a race (section 4).
+        started = time.monotonic() if "HTTP_COOKIE" in environ else 0.0
 
         def audited_start_response(
             status: str,

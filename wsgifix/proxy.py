@@ -74,6 +74,7 @@ HEADER_NAMES = {
     XFPREFIX: "X-Forwarded-Prefix",
     XFBY: "X-Forwarded-By",
 }
+_HEADER_KEYS = frozenset(HEADER_NAMES)
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -232,19 +233,47 @@ class ProxyMiddleware:
         orig: dict[str, str | None] = {}
         environ["wsgifix.orig"] = orig
         try:
-            if (
-                XFF in environ
-                or XFPROTO in environ
-                or XFHOST in environ
-                or FORWARDED in environ
-                or XFPORT in environ
-                or XFPREFIX in environ
-                or XFBY in environ
-            ):
+            if not environ.keys().isdisjoint(_HEADER_KEYS):
                 self._apply(environ, orig)
-            else:  # nothing forwarded: only the Host and the scheme
-                environ["wsgifix.trust"] = self._quiet(environ.get("REMOTE_ADDR") or "")
-                self._rewrite(environ, orig, None, None, None, None, None, None)
+            else:
+                # Nothing forwarded: only the scheme and the Host. This runs
+                # on most requests, so it is written out, with cached verdicts.
+                peer = environ.get("REMOTE_ADDR") or ""
+                decision = self._quiet_cache.get(peer)
+                environ["wsgifix.trust"] = decision or self._quiet(peer)
+                server_scheme = environ.get("wsgi.url_scheme")
+                scheme = self.url_scheme or server_scheme
+                if scheme != "http" and scheme != "https":
+                    scheme = str(scheme or "http").lower()
+                    scheme = scheme if scheme in _DEFAULT_PORTS else "http"
+                if scheme != server_scheme:
+                    orig["wsgi.url_scheme"] = server_scheme
+                    environ["wsgi.url_scheme"] = scheme
+                if scheme == "https":
+                    if environ.get("HTTPS") != "on":
+                        orig.setdefault("HTTPS", environ.get("HTTPS"))
+                        environ["HTTPS"] = "on"
+                elif "HTTPS" in environ:
+                    orig["HTTPS"] = environ.pop("HTTPS")
+                value = environ.get("HTTP_HOST")
+                if value is None:
+                    self._rewrite(environ, orig, None, scheme, None, None, None, None)
+                else:
+                    cached = self._host_cache.get((value, scheme))
+                    if cached is None or isinstance(cached, str):
+                        cached = self._host_header(value, scheme)
+                    shown, name, port_text = cached
+                    if value != shown:
+                        orig["HTTP_HOST"] = value
+                        environ["HTTP_HOST"] = shown
+                    old = environ.get("SERVER_NAME")
+                    if old != name:
+                        orig["SERVER_NAME"] = old
+                        environ["SERVER_NAME"] = name
+                    old = environ.get("SERVER_PORT")
+                    if old != port_text:
+                        orig["SERVER_PORT"] = old
+                        environ["SERVER_PORT"] = port_text
         except Rejected as exc:
             return self._bad_request(str(exc), start_response)
         return self.app(environ, start_response)

@@ -75,6 +75,9 @@ class Issue(NamedTuple):
     message: str
     browsers: Verdicts
     fixes: tuple[Fix, ...]
+    #: False when the fixes leave the problem in place (a __Host- cookie
+    #: with a Domain or another Path gets Secure but stays invalid).
+    complete: bool = True
 
 
 class Request(NamedTuple):
@@ -234,8 +237,9 @@ def not_latin1(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
     return Issue(
         "not-latin1",
         ERROR,
-        f"{_who(c.name)} set on {e.url}: the Set-Cookie header {why}. Encode "
-        "the value (e.g. percent-encoding or base64) before setting it.",
+        f"{_who(c.name)} set on {e.url}: the Set-Cookie header {why} "
+        "(Chromium: DisallowedCharacter). Encode the value (e.g. "
+        "percent-encoding or base64) before setting it.",
         _dropped("DisallowedCharacter", "RejectedInvalidCharValue"),
         (),
     )
@@ -507,9 +511,13 @@ def host_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | No
         + ", ".join(problems)
         + "; browsers drop it (Chromium: InvalidPrefix)"
     )
-    return _secure_missing(
+    issue = _secure_missing(
         "host-prefix", ERROR, c, e, what, browsers, tuple(fixes), not secure
     )
+    # A Domain or another Path is reported, not changed (CONTRACT.md 7),
+    # and Secure is added only on a trustworthy E: the cookie stays invalid.
+    complete = path in (None, "/") and not has_domain and (secure or e.trustworthy)
+    return issue._replace(complete=complete)
 
 
 def secure_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
@@ -754,7 +762,11 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
         return None
     scope_fix = Fix("replace", "path", script, "path")
     if _under(script, path):  # covers the mount (e.g. Path=/)
-        if s.path == "scope" and path.rstrip("/") != script:
+        if (
+            s.path == "scope"
+            and path.rstrip("/") != script
+            and not c.name.lower().startswith("__host-")  # must keep Path=/
+        ):
             seen["silent"] = (scope_fix,)
         return None
     if _under(path, script):
@@ -830,7 +842,12 @@ def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
         f"{_who(c.name)} set on {e.url} repeats {', '.join(repeated)}; the last "
         "one wins. Set each attribute once.",
         _v(STORED, STORED, STORED),
-        tuple(Fix("dedupe", k, None, None) for k in repeated),
+        # Removing earlier Domain attributes is a Domain edit: cookie_domain
+        # gates it (CONTRACT.md 7, "Setting gates").
+        tuple(
+            Fix("dedupe", k, None, "domain" if k == "domain" else None)
+            for k in repeated
+        ),
     )
 
 
@@ -933,7 +950,7 @@ def judge(
             new_header = header
             applied = [False] * len(applied)
     error_left = any(
-        issue.severity == ERROR and not done
+        issue.severity == ERROR and not (done and issue.complete)
         for issue, done in zip(issues, applied, strict=True)
     )
     findings = tuple(
@@ -957,28 +974,33 @@ def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
     fixes = tuple(fixes)
     if s.policy != "fix" or not fixes:
         return False
-    for fix in fixes:
-        if fix.gate == "secure" and s.secure == "keep":
-            return False
-        if fix.gate == "domain" and s.domain != "auto":
-            return False
-        if fix.gate == "path" and s.path != "scope":
-            return False
-        if fix.value is not None and not _safe_value(fix.value):
-            return False
+    # Each fix is gated on its own: host-prefix adds Path=/ "wherever it
+    # can" even when cookie_secure=keep blocks its Secure (CONTRACT.md 7).
+    allowed = tuple(
+        fix
+        for fix in fixes
+        if not (fix.gate == "secure" and s.secure == "keep")
+        and not (fix.gate == "domain" and s.domain != "auto")
+        and not (fix.gate == "path" and s.path != "scope")
+        and (fix.value is None or _safe_value(fix.value))
+    )
+    if not allowed:
+        return False
     try:
-        for fix in fixes:
+        for fix in allowed:
             if fix.op == "add":
                 editor.add(fix.key, fix.value)
             elif fix.op == "remove":
                 editor.remove(fix.key)
             elif fix.op == "replace":
-                editor.replace_value(fix.key, fix.value)
+                # The editor looks attributes up by lower-case key
+                # (samesite-invalid names its fix "SameSite").
+                editor.replace_value(fix.key.lower(), fix.value)
             else:
                 editor.remove_earlier_duplicates(fix.key)
     except (ValueError, KeyError):
         return False
-    return True
+    return len(allowed) == len(fixes)
 
 
 def _describe(fixes: Iterable[Fix]) -> str:
