@@ -1330,3 +1330,34 @@ def test_any_set_cookie_keeps_its_name_value_bytes(
     # The audit itself never failed (its safety net was not needed).
     failed = [r for r in handler.records if "audit failed" in r.getMessage()]
     assert failed == [], failed[0].exc_info if failed else None
+
+
+def test_no_tls_advice_when_the_trusted_proxy_itself_said_http() -> None:
+    # The client wrote "https", the trusted proxy appended "http": the
+    # proxy's word decides, so there is nothing to advise (COOKIE_RULES
+    # untrusted-tls-proxy: "from a peer that is not trusted").
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Set-Cookie", "sid=1; Path=/; Secure")])
+        return [b""]
+
+    wrapped = wsgifix.wrap(
+        app, trusted_proxies="10.0.0.1", trusted_headers="x-forwarded-proto"
+    )
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "lab.test",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "lab.test",
+        "REMOTE_ADDR": "10.0.0.1",
+        "HTTP_X_FORWARDED_PROTO": "https, http",
+        "wsgi.url_scheme": "http",
+    }
+    wrapped(environ, lambda *a: None)
+    rules = [f.rule for f in environ["wsgifix.findings"]]
+    assert "untrusted-tls-proxy" not in rules
+    secure = next(
+        f for f in environ["wsgifix.findings"] if f.rule == "secure-over-http"
+    )
+    assert "not in trusted_headers" not in secure.message

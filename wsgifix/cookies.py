@@ -82,6 +82,8 @@ def _tls_hint(environ: WSGIEnvironment) -> str | None:
         if not says_https:
             continue
         decision = environ.get("wsgifix.trust")
+        if decision is not None and decision.headers.get(key, ("",))[0] == "honoured":
+            continue  # the trusted proxy's own value (http) decided
         peer = _raw(environ, "REMOTE_ADDR") or "the peer"
         if name == "X-Forwarded-Ssl":
             return (

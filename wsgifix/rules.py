@@ -456,15 +456,18 @@ def _secure_missing(
     fixes = extra
     if fix_on_trustworthy and e.trustworthy:
         fixes = (*extra, Fix("add", "Secure", None, "secure"))
-    remedy = (
-        "Set Secure (Flask SESSION_COOKIE_SECURE, Django SESSION_COOKIE_SECURE)"
-        + (
-            "."
-            if e.secure
-            else ", serve it over https, and if a TLS proxy is in front, trust its "
-            "X-Forwarded-Proto."
+    if not fix_on_trustworthy:  # Secure is there: only Path/Domain are wrong
+        remedy = "Give it exactly Secure; Path=/ and no Domain."
+    else:
+        remedy = (
+            "Set Secure (Flask SESSION_COOKIE_SECURE, Django SESSION_COOKIE_SECURE)"
+            + (
+                "."
+                if e.secure
+                else ", serve it over https, and if a TLS proxy is in front, trust "
+                "its X-Forwarded-Proto."
+            )
         )
-    )
     return Issue(
         rule,
         severity,
@@ -1003,6 +1006,9 @@ def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
     return len(allowed) == len(fixes)
 
 
+_SPELLING = {"domain": "Domain", "path": "Path", "samesite": "SameSite"}
+
+
 def _describe(fixes: Iterable[Fix]) -> str:
     """What wsgifix changed, for the finding's message."""
     parts = []
@@ -1010,9 +1016,9 @@ def _describe(fixes: Iterable[Fix]) -> str:
         if fix.op == "add":
             parts.append(f"added {fix.key}" + (f"={fix.value}" if fix.value else ""))
         elif fix.op == "remove":
-            parts.append(f"removed {fix.key.capitalize()}")
+            parts.append(f"removed {_SPELLING.get(fix.key.lower(), fix.key)}")
         elif fix.op == "replace":
-            parts.append(f"set {fix.key.capitalize()}={fix.value}")
+            parts.append(f"set {_SPELLING.get(fix.key.lower(), fix.key)}={fix.value}")
         else:
             parts.append(f"removed the earlier {fix.key} attributes")
     return " wsgifix " + ", ".join(parts) + "."
