@@ -3212,3 +3212,69 @@ def test_fixed_means_no_error_is_left(header: str, e: Request, s: Settings) -> N
     if any(f.fixed for f in mine):
         _, again = audit(out, e, fix)
         assert not [f for f, _ in again if f.severity == ERROR]
+
+
+# -- the verdict cache (issue 7: cache keyed by what the rules read) ----------
+
+_SOUP = st.lists(
+    st.sampled_from(
+        [
+            "sid=1",
+            "sid=2",
+            "__Host-x=1",
+            "a",
+            " b = c ",
+            "=v",
+            "Path=/",
+            "Path=/app",
+            "Domain=lab.test",
+            "Domain=other.example",
+            "Secure",
+            "HttpOnly",
+            "SameSite=None",
+            "SameSite=lax",
+            "Max-Age=0",
+            "Max-Age=+5",
+            "Partitioned",
+            "x\ty=1",
+            "",
+        ]
+    ),
+    min_size=1,
+    max_size=6,
+).map("; ".join)
+
+
+@given(
+    headers=st.lists(_SOUP, min_size=1, max_size=4),
+    url=st.sampled_from(
+        ["http://lab.test/a/b", "https://lab.test/", "http://localhost/"]
+    ),
+    policy=st.sampled_from(["fix", "report"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_cached_verdicts_equal_fresh_ones(
+    headers: list[str], url: str, policy: str
+) -> None:
+    from wsgifix.rules import VerdictCache
+
+    s = Settings(policy=policy)
+    e = E(url, cookie="sid=0")
+    fresh = audit(headers, e, s)
+    cache = VerdictCache()
+    assert audit(headers, e, s, cache) == fresh  # fills the cache
+    assert audit(headers, e, s, cache) == fresh  # answered from it
+
+
+def test_the_cache_holds_no_values() -> None:
+    from wsgifix.rules import VerdictCache
+
+    cache = VerdictCache()
+    audit(
+        ["sid=topsecretvalue; Path=/; Secure"],
+        E("https://lab.test/"),
+        Settings(),
+        cache,
+    )
+    assert len(cache) == 1
+    assert "topsecretvalue" not in repr(cache._data)

@@ -37,10 +37,10 @@ from wsgifix.rules import (
     Finding,
     Request,
     Settings,
+    VerdictCache,
     Verdicts,
     audit,
 )
-from wsgifix.setcookie import SetCookie
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -171,6 +171,7 @@ class CookieMiddleware:
             max_size=cfg["cookie_max_size"],
         )
         self.races = RaceDetector() if cfg["detect_races"] else None
+        self.verdicts = VerdictCache()
         self.recent: deque[Finding] = deque(maxlen=_RECENT)
         self.counts: dict[str, int] = {}
         self._logged: dict[tuple[str, str | None], float] = {}
@@ -232,7 +233,7 @@ class CookieMiddleware:
         ]
         values = [headers[i][1] for i in positions]
         e = effective_request(environ)
-        fixed, findings = audit(values, e, self.rules)
+        fixed, findings = audit(values, e, self.rules, self.verdicts)
         if self.races is not None and e.cookies:
             findings.extend(self._races(fixed, e, started))
         if findings:
@@ -253,9 +254,11 @@ class CookieMiddleware:
         # that sets a name twice does not race with itself.
         last: dict[str, str] = {}
         for value in values:
-            cookie = SetCookie.parse(value)
-            if cookie.name in e.cookies:
-                last[cookie.name] = cookie.value
+            pair = value.split(";", 1)[0]
+            name, eq, new = pair.partition("=")
+            name = name.strip(" \t")
+            if eq and name in e.cookies:
+                last[name] = new.strip(" \t")
         for name, new in last.items():
             if self.races.check(name, e.cookies[name], new, started):
                 finding = Finding(

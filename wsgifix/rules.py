@@ -14,6 +14,7 @@ so ``wsgifix doctor`` judges a remote response with the very same code.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -1043,58 +1044,78 @@ def untrusted_tls_proxy(e: Request) -> Finding | None:
     )
 
 
+class Summary(NamedTuple):
+    """What the response-level rules read of one cookie."""
+
+    name: str
+    domain: str  # lower-case, no leading dot; "" when there is no Domain
+    path: str | None
+    has_domain: bool
+
+
+def summarize(c: SetCookie) -> Summary:
+    domain = c.get("domain")
+    return Summary(
+        c.name,
+        (domain or "").lower().removeprefix("."),
+        c.get("path"),
+        bool(domain),
+    )
+
+
 def response_rules(
-    reports: Sequence[CookieReport], cookies: Sequence[SetCookie], e: Request
+    headers: Sequence[str], cookies: Sequence[Summary], e: Request
 ) -> list[tuple[Finding, Verdicts]]:
     """Rules judged over one response: duplicates, shadowing, counts."""
     found: list[tuple[Finding, Verdicts]] = []
     problem = _v(PROBLEM, PROBLEM, PROBLEM)
-    seen_keys: set[tuple[str, str, str]] = set()
-    with_domain: set[str] = set()
-    without_domain: set[str] = set()
-    for c in cookies:
-        domain = (c.get("domain") or "").lower().removeprefix(".")
-        key = (c.name, domain, c.get("path") or default_path(e.path))
-        if key in seen_keys:
+    if len(cookies) > 1:
+        seen_keys: set[tuple[str, str, str]] = set()
+        with_domain: set[str] = set()
+        without_domain: set[str] = set()
+        for c in cookies:
+            key = (c.name, c.domain, c.path or default_path(e.path))
+            if key in seen_keys:
+                found.append(
+                    (
+                        Finding(
+                            "duplicate-cookie",
+                            WARNING,
+                            c.name,
+                            f"{_who(c.name)} is set twice with the same domain and "
+                            f"path in one response on {e.url}; the first value is "
+                            "wasted.",
+                            False,
+                        ),
+                        problem,
+                    )
+                )
+            seen_keys.add(key)
+            (with_domain if c.has_domain else without_domain).add(c.name)
+        for name in sorted(with_domain & without_domain):
             found.append(
                 (
                     Finding(
-                        "duplicate-cookie",
+                        "domain-shadowing",
                         WARNING,
-                        c.name,
-                        f"{_who(c.name)} is set twice with the same domain and path "
-                        f"in one response on {e.url}; the first value is wasted.",
+                        name,
+                        f"{_who(name)} is set both with and without Domain in one "
+                        f"response on {e.url}: browsers keep two cookies and send "
+                        "both, in no defined order. Set it one way only.",
                         False,
                     ),
                     problem,
                 )
             )
-        seen_keys.add(key)
-        (with_domain if c.get("domain") else without_domain).add(c.name)
-    for name in sorted(with_domain & without_domain):
-        found.append(
-            (
-                Finding(
-                    "domain-shadowing",
-                    WARNING,
-                    name,
-                    f"{_who(name)} is set both with and without Domain in one "
-                    f"response on {e.url}: browsers keep two cookies and send both, "
-                    "in no defined order. Set it one way only.",
-                    False,
-                ),
-                problem,
-            )
-        )
-    total = sum(octet_length(r.header) for r in reports)
-    if len(reports) > MAX_COOKIES or total > MAX_HEADER_BYTES:
+    total = sum(octet_length(h) for h in headers)
+    if len(headers) > MAX_COOKIES or total > MAX_HEADER_BYTES:
         found.append(
             (
                 Finding(
                     "too-many-cookies",
                     WARNING,
                     None,
-                    f"one response on {e.url} sets {len(reports)} cookies "
+                    f"one response on {e.url} sets {len(headers)} cookies "
                     f"({total} bytes of Set-Cookie); browsers evict beyond 180 per "
                     "host and servers reject large Cookie headers. Store less in "
                     "cookies.",
@@ -1106,21 +1127,130 @@ def response_rules(
     return found
 
 
+class VerdictCache:
+    """Verdicts keyed by what the rules read, never by a cookie's value.
+
+    The key is the header's attribute text, the cookie's name, a few facts
+    about its value (too large, odd characters) and the facts of the
+    request the rules read. Bounded in entries, and emptied every minute so
+    that date-based verdicts (Expires) do not go stale. One cache serves
+    one set of :class:`Settings` (one wrapped app).
+    """
+
+    def __init__(self, maxsize: int = 2048, ttl: float = 60.0) -> None:
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self._data: dict[Any, Any] = {}
+        self._born = _now()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: Any) -> Any:
+        if _now() - self._born > self.ttl:
+            self._data = {}
+            self._born = _now()
+        return self._data.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self._data) >= self.maxsize:
+            self._data = {}
+        self._data[key] = value
+
+
+def _now() -> float:
+    import time
+
+    return time.monotonic()
+
+
+_ODD = re.compile(r"[\x00-\x1f\x7f]|[^\x00-\xff]")
+
+
+def _cache_key(
+    header: str, e_key: tuple[Any, ...], e: Request, s: Settings
+) -> tuple[int, Any]:
+    """(pair end, key): what the rules read of this header, values excluded.
+
+    The key is None for a nameless cookie, whose message quotes its value.
+    """
+    semi = header.find(";")
+    pair = header if semi < 0 else header[:semi]
+    pair_end = len(pair.rstrip(" \t"))
+    name, eq, value = pair.partition("=")
+    if not eq:
+        return pair_end, None
+    name, value = name.strip(" \t"), value.strip(" \t")
+    size = (
+        octet_length(name) + octet_length(value) if len(pair) > s.max_size // 4 else 0
+    )
+    facts = (
+        size if size > s.max_size else 0,
+        _ODD.search(pair) is not None,
+        "\t" in name or "\t" in value,
+        not name and not value,
+        name in e.cookies,
+    )
+    return pair_end, (header[pair_end:], name, facts, e_key)
+
+
 def audit(
-    headers: Sequence[str], e: Request, s: Settings
+    headers: Sequence[str],
+    e: Request,
+    s: Settings,
+    cache: VerdictCache | None = None,
 ) -> tuple[list[str], list[tuple[Finding, Verdicts]]]:
     """Judge every Set-Cookie value of one response against E.
 
     Returns the headers to send (fixed where allowed) and the findings with
-    each browser family's verdict. Pure: no logging, no state.
+    each browser family's verdict. Pure but for the optional ``cache``,
+    which remembers verdicts for attribute strings seen before.
     """
-    cookies = [SetCookie.parse(h) for h in headers]
-    reports = [judge(h, e, s, c) for h, c in zip(headers, cookies, strict=True)]
+    fixed: list[str] = []
+    summaries: list[Summary] = []
+    per_cookie: list[tuple[Finding, Verdicts]] = []
+    e_key = (
+        e.url,
+        e.scheme,
+        e.host,
+        e.script_name,
+        default_path(e.path),
+        e.sec_fetch_site,
+        e.sec_fetch_dest,
+        e.peer_hint,
+    )
+    for header in headers:
+        entry = None
+        key = None
+        if cache is not None:
+            pair_end, key = _cache_key(header, e_key, e, s)
+            if key is not None:
+                entry = cache.get(key)
+        if entry is None:
+            c = SetCookie.parse(header)
+            report = judge(header, e, s, c)
+            entry = (
+                None if report.header == header else report.header[c.pair_end :],
+                report.issues,
+                summarize(c),
+            )
+            if (
+                cache is not None
+                and key is not None
+                and c.pair_end == pair_end
+                and report.header.startswith(header[:pair_end])
+            ):
+                cache.put(key, entry)
+            fixed.append(report.header)
+        else:
+            suffix = entry[0]
+            fixed.append(header if suffix is None else header[:pair_end] + suffix)
+        per_cookie.extend(entry[1])
+        summaries.append(entry[2])
     findings: list[tuple[Finding, Verdicts]] = []
     tls = untrusted_tls_proxy(e)
     if tls is not None:
         findings.append((tls, _v(PROBLEM, PROBLEM, PROBLEM)))
-    for report in reports:
-        findings.extend(report.issues)
-    findings.extend(response_rules(reports, cookies, e))
-    return [r.header for r in reports], findings
+    findings.extend(per_cookie)
+    findings.extend(response_rules(fixed, summaries, e))
+    return fixed, findings
