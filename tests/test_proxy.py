@@ -2853,3 +2853,65 @@ def test_property_lists(
     }
     out = run(settings, changes)
     assert_sane(settings, out)
+
+
+# -- the walk's memo (issue 7): a repeated request gets the same environ ------
+
+MEMO_CASES = [
+    pytest.param({"HTTP_X_FORWARDED_FOR": "203.0.113.9"}, id="client without port"),
+    pytest.param({"HTTP_X_FORWARDED_FOR": "203.0.113.9:5555"}, id="client with port"),
+    pytest.param(
+        {"HTTP_X_FORWARDED_FOR": "127.0.0.1:40000"}, id="client equal to the peer"
+    ),
+    pytest.param(
+        {
+            "HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.9",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_HOST": "Shop.Example",
+            "HTTP_X_FORWARDED_PREFIX": "/p",
+        },
+        id="all headers",
+    ),
+    pytest.param({"HTTP_FORWARDED": "for=203.0.113.9;proto=https"}, id="Forwarded"),
+    pytest.param({"HTTP_X_FORWARDED_FOR": "unknown"}, id="unknown client"),
+]
+
+
+@pytest.mark.parametrize("headers", MEMO_CASES)
+@pytest.mark.parametrize("peer", ["127.0.0.1", "192.0.2.1"])
+def test_a_remembered_walk_equals_a_fresh_one(
+    headers: dict[str, str], peer: str
+) -> None:
+    trusted = (
+        "forwarded"
+        if "HTTP_FORWARDED" in headers
+        else ("x-forwarded-for x-forwarded-proto x-forwarded-host x-forwarded-prefix")
+    )
+
+    def make() -> ProxyMiddleware:
+        return ProxyMiddleware(
+            lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers=trusted
+        )
+
+    def environ(port: str) -> dict[str, Any]:
+        return {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/",
+            "SERVER_NAME": "waitress.invalid",
+            "SERVER_PORT": "8080",
+            "HTTP_HOST": "127.0.0.1:8080",
+            "REMOTE_ADDR": peer,
+            "REMOTE_PORT": port,
+            "wsgi.url_scheme": "http",
+            **headers,
+        }
+
+    remembering = make()
+    first = environ("40000")
+    remembering(first, lambda *a: None)
+    second = environ("40001")  # another socket: REMOTE_PORT is not in the key
+    remembering(second, lambda *a: None)
+    fresh = environ("40001")
+    make()(fresh, lambda *a: None)
+    assert second == fresh

@@ -75,6 +75,20 @@ HEADER_NAMES = {
     XFBY: "X-Forwarded-By",
 }
 _HEADER_KEYS = frozenset(HEADER_NAMES)
+# Every environ value the walk reads: the memo key (see _apply_and_remember).
+_INPUTS = (
+    *HEADER_NAMES,
+    "REMOTE_ADDR",
+    "HTTP_HOST",
+    "wsgi.url_scheme",
+    "HTTPS",
+    "SCRIPT_NAME",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SERVER_SOFTWARE",
+)
+# Longer header values are walked every time instead (a memo key is hashed).
+_MEMO_TEXT = 2048
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -223,6 +237,8 @@ class ProxyMiddleware:
         self.trust_nobody = not self.peers and not self.hops
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
+        self._memo: dict[tuple[Any, ...], tuple[Any, TrustDecision]] = {}
+        self._log_calls = 0
         self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
     # -- the request ------------------------------------------------------------
@@ -234,7 +250,24 @@ class ProxyMiddleware:
         environ["wsgifix.orig"] = orig
         try:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
-                self._apply(environ, orig)
+                key = tuple(map(environ.get, _INPUTS))
+                if sum(len(v) for v in key if v.__class__ is str) > _MEMO_TEXT:
+                    self._apply(environ, orig)
+                else:
+                    memo = self._memo.get(key)
+                    if memo is None:
+                        self._apply_and_remember(environ, orig, key)
+                    else:
+                        diff, remembered = memo
+                        for name, value in diff:
+                            old = environ.get(name)
+                            if old != value:
+                                orig[name] = old
+                                if value is None:
+                                    del environ[name]
+                                else:
+                                    environ[name] = value
+                        environ["wsgifix.trust"] = remembered
             else:
                 # Nothing forwarded: only the scheme and the Host. This runs
                 # on most requests, so it is written out, with cached verdicts.
@@ -277,6 +310,33 @@ class ProxyMiddleware:
         except Rejected as exc:
             return self._bad_request(str(exc), start_response)
         return self.app(environ, start_response)
+
+    def _apply_and_remember(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        key: tuple[Any, ...],
+    ) -> None:
+        """Run the walk, and remember its effect for identical requests.
+
+        Requests from one client through one proxy repeat the same header
+        values, so the environ changes are kept per input tuple (every
+        environ value the walk reads), bounded. A walk that logged or was
+        rejected is not remembered, so its log line keeps its own limits.
+        """
+        logged = self._log_calls
+        self._apply(environ, orig)
+        if self._log_calls != logged:
+            return
+        changed = list(orig)
+        if environ["wsgifix.trust"].client is not None:
+            # The client's address and port replace the peer's whatever they
+            # were (REMOTE_PORT is not part of the key: it varies per socket).
+            changed += ["REMOTE_ADDR", "REMOTE_PORT"]
+        diff = tuple((name, environ.get(name)) for name in dict.fromkeys(changed))
+        if len(self._memo) >= _CACHE_SIZE:
+            self._memo.clear()
+        self._memo[key] = (diff, environ["wsgifix.trust"])
 
     def _quiet(self, peer: str) -> TrustDecision:
         """The decision for a request without forwarding headers (cached)."""
@@ -614,6 +674,7 @@ class ProxyMiddleware:
     ) -> None:
         """Log at most once per ``every`` seconds per key (bounded), so logs
         cannot flood; ``every=math.inf`` logs once per wrapped app."""
+        self._log_calls += 1
         now = time.monotonic()
         last = self._logged.get(key)
         if last is not None and now - last < every:
