@@ -1,0 +1,1 @@
+"""End-to-end tests: real proxies, real waitress, a real browser (issue 5)."""
