@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import require_binary
 
 from .proxies import Site, Tls, get, start_site
 from .recipes import HOST, RECIPES, backend_argv, serve_commands
@@ -30,34 +29,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-# FIELD-NOTES "Driving Chromium headless here": flags that work as root
-# without a display; lab.test is mapped to loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--ignore-certificate-errors",
-    f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
-]
 APPS = "tests.e2e.apps.flaskapp"
 SESSION = "session"  # Flask's session cookie
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_binary(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
