@@ -279,22 +279,26 @@ class CookieMiddleware:
         self, environ: WSGIEnvironment, findings: list[tuple[Finding, Verdicts]]
     ) -> None:
         listed = environ.setdefault("wsgifix.findings", [])
+        now = time.monotonic()
+        due: list[Finding] = []
         with self._lock:
+            logged = self._logged
             for finding, _ in findings:
                 listed.append(finding)
                 self.recent.append(finding)
                 self.counts[finding.rule] = self.counts.get(finding.rule, 0) + 1
-        for finding, _ in findings:
+                key = (finding.rule, finding.cookie)
+                last = logged.get(key)
+                if last is None or now - last >= _LOG_INTERVAL:
+                    if len(logged) >= _LOG_KEYS:
+                        logged.clear()
+                    logged[key] = now
+                    due.append(finding)
+        # Logged outside the lock: handlers may be slow.
+        for finding in due:
             level = logging.INFO if finding.severity == INFO else logging.WARNING
             fixed = " [fixed]" if finding.fixed else ""
-            self._log_once(
-                (finding.rule, finding.cookie),
-                level,
-                "%s (%s)%s",
-                finding.message,
-                finding.rule,
-                fixed,
-            )
+            log.log(level, "%s (%s)%s", finding.message, finding.rule, fixed)
 
     def _log_once(
         self, key: tuple[str, str | None], level: int, msg: str, *args: Any, **kw: Any

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -1044,6 +1045,9 @@ def untrusted_tls_proxy(e: Request) -> Finding | None:
     )
 
 
+_PROBLEM = _v(PROBLEM, PROBLEM, PROBLEM)
+
+
 class Summary(NamedTuple):
     """What the response-level rules read of one cookie."""
 
@@ -1068,7 +1072,7 @@ def response_rules(
 ) -> list[tuple[Finding, Verdicts]]:
     """Rules judged over one response: duplicates, shadowing, counts."""
     found: list[tuple[Finding, Verdicts]] = []
-    problem = _v(PROBLEM, PROBLEM, PROBLEM)
+    problem = _PROBLEM
     if len(cookies) > 1:
         seen_keys: set[tuple[str, str, str]] = set()
         with_domain: set[str] = set()
@@ -1107,7 +1111,9 @@ def response_rules(
                     problem,
                 )
             )
-    total = sum(octet_length(h) for h in headers)
+    total = sum(map(len, headers))  # latin-1 text: one octet per character
+    if total * 4 > MAX_HEADER_BYTES:  # only then can the exact count matter
+        total = sum(octet_length(h) for h in headers)
     if len(headers) > MAX_COOKIES or total > MAX_HEADER_BYTES:
         found.append(
             (
@@ -1158,10 +1164,7 @@ class VerdictCache:
         self._data[key] = value
 
 
-def _now() -> float:
-    import time
-
-    return time.monotonic()
+_now = time.monotonic
 
 
 _ODD = re.compile(r"[\x00-\x1f\x7f]|[^\x00-\xff]")
