@@ -40,6 +40,7 @@ from wsgifix.rules import (
     VerdictCache,
     Verdicts,
     audit,
+    one_line,
 )
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ class CookieMiddleware:
                     "concurrent-overwrite",
                     WARNING,
                     name,
-                    f"cookie {name!r} set on {e.url} overwrites the value "
+                    f"cookie {name!r} set on {one_line(e.url)} overwrites the value "
                     "another response set moments ago for a request that carried "
                     "the same cookie: the browser keeps only this one, and the "
                     "earlier change is lost. Keep state that parallel requests "
@@ -298,7 +299,8 @@ class CookieMiddleware:
         for finding in due:
             level = logging.INFO if finding.severity == INFO else logging.WARNING
             fixed = " [fixed]" if finding.fixed else ""
-            log.log(level, "%s (%s)%s", finding.message, finding.rule, fixed)
+            message = one_line(finding.message)
+            log.log(level, "%s (%s)%s", message, finding.rule, fixed)
 
     def _log_once(
         self, key: tuple[str, str | None], level: int, msg: str, *args: Any, **kw: Any

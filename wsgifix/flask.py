@@ -17,7 +17,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from wsgifix.rules import WARNING, Finding
+from wsgifix.rules import WARNING, Finding, one_line
 
 if TYPE_CHECKING:
     import flask
@@ -72,7 +72,7 @@ def init_app(app: flask.Flask) -> flask.Flask:
             now = time.monotonic()
             if now - state.get(name, -_LOG_INTERVAL) >= _LOG_INTERVAL:
                 state[name] = now
-                log.warning("%s (%s)", finding.message, RULE)
+                log.warning("%s (%s)", one_line(finding.message), RULE)
 
         response.call_on_close(compare)
         return response

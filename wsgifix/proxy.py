@@ -110,6 +110,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOG_INTERVAL = 60.0
 _LOG_KEYS = 1024
 _CACHE_SIZE = 4096
+_MAX_HOST = 270  # 253 for the name, brackets, ':' and a port
 _TOKEN = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
@@ -365,9 +366,10 @@ class ProxyMiddleware:
                     found = (shown, host, str(port))
                 else:
                     found = f"Host: {host!r} is not in allowed_hosts"
-            if len(self._host_cache) >= _CACHE_SIZE:
-                self._host_cache.clear()
-            self._host_cache[key] = found
+            if len(value) <= _MAX_HOST:  # a valid Host is short; keep no long text
+                if len(self._host_cache) >= _CACHE_SIZE:
+                    self._host_cache.clear()
+                self._host_cache[key] = found
         if isinstance(found, str):
             raise Rejected(found)
         return found

@@ -1046,6 +1046,14 @@ def untrusted_tls_proxy(e: Request) -> Finding | None:
 
 
 _PROBLEM = _v(PROBLEM, PROBLEM, PROBLEM)
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+
+
+def one_line(text: str) -> str:
+    """Control characters (CR, LF...) escaped: a message is one log line,
+    whatever the request's path or host held."""
+    return text.translate(_ESCAPES)
 
 
 class Summary(NamedTuple):
@@ -1133,6 +1141,9 @@ def response_rules(
     return found
 
 
+_MAX_KEY_TEXT = 2048
+
+
 class VerdictCache:
     """Verdicts keyed by what the rules read, never by a cookie's value.
 
@@ -1194,6 +1205,8 @@ def _cache_key(
         not name and not value,
         name in e.cookies,
     )
+    if len(header) + sum(len(part) for part in e_key if part) > _MAX_KEY_TEXT:
+        return pair_end, None  # long client text is judged, not kept
     return pair_end, (header[pair_end:], name, facts, e_key)
 
 
@@ -1256,4 +1269,6 @@ def audit(
         findings.append((tls, _v(PROBLEM, PROBLEM, PROBLEM)))
     findings.extend(per_cookie)
     findings.extend(response_rules(fixed, summaries, e))
+    if any(_UNPRINTABLE.search(f.message) for f, _ in findings):
+        findings = [(f._replace(message=one_line(f.message)), v) for f, v in findings]
     return fixed, findings
