@@ -1046,13 +1046,17 @@ def untrusted_tls_proxy(e: Request) -> Finding | None:
 
 
 _PROBLEM = _v(PROBLEM, PROBLEM, PROBLEM)
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
-_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {
+    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)
+}
 
 
 def one_line(text: str) -> str:
-    """Control characters (CR, LF...) escaped: a message is one log line,
-    whatever the request's path or host held."""
+    """Control characters (CR, LF, NEL and the other C0/C1 controls, line
+    separators) escaped: a message is one log line, whatever the request's
+    path or host held."""
     return text.translate(_ESCAPES)
 
 
