@@ -196,6 +196,14 @@ def _rightmost(value: str, h: int) -> tuple[str | None, str]:
     return items[-1], ", ".join(reversed(items))
 
 
+def _text_length(values: tuple[Any, ...]) -> int:
+    """Total length of the memo key's text (a non-text value: no memo)."""
+    try:
+        return sum(map(len, filter(None, values)))
+    except TypeError:
+        return _MEMO_TEXT + 1
+
+
 def _one(value: str) -> tuple[str, ...]:
     """A list without commas as the items ``iter_from_right`` would give."""
     item = value.strip(" \t")
@@ -252,7 +260,7 @@ class ProxyMiddleware:
         try:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
                 key = tuple(map(environ.get, _INPUTS))
-                if sum(len(v) for v in key if v.__class__ is str) > _MEMO_TEXT:
+                if _text_length(key) > _MEMO_TEXT:
                     self._apply(environ, orig)
                 else:
                     memo = self._memo.get(key)
