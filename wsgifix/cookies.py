@@ -162,15 +162,7 @@ class CookieMiddleware:
         self.settings = config.resolve(settings, layer="cookies")
         cfg = self.settings
         self.policy: str = cfg["cookie_policy"]
-        self.rules = Settings(
-            policy=self.policy,
-            secure=cfg["cookie_secure"],
-            samesite=cfg["cookie_samesite"],
-            domain=cfg["cookie_domain"],
-            path=cfg["cookie_path"],
-            httponly=frozenset(cfg["cookie_httponly"]),
-            max_size=cfg["cookie_max_size"],
-        )
+        self.rules = Settings.from_config(cfg)
         self.races = RaceDetector() if cfg["detect_races"] else None
         self.verdicts = VerdictCache()
         self.recent: deque[Finding] = deque(maxlen=_RECENT)

@@ -303,15 +303,7 @@ def diagnose_app(
     if set_cookies and seen:
         from wsgifix.cookies import effective_request
 
-        cookie_settings = Settings(
-            policy=settings["cookie_policy"],
-            secure=settings["cookie_secure"],
-            samesite=settings["cookie_samesite"],
-            domain=settings["cookie_domain"],
-            path=settings["cookie_path"],
-            httponly=frozenset(settings["cookie_httponly"]),
-            max_size=settings["cookie_max_size"],
-        )
+        cookie_settings = Settings.from_config(settings)
         if cookie_settings.policy != "off":
             _, judged = audit(set_cookies, effective_request(seen), cookie_settings)
     status = int(statuses[0].split()[0]) if statuses else 0

@@ -120,6 +120,19 @@ class Settings(NamedTuple):
     httponly: frozenset[str] = frozenset()
     max_size: int = 4096
 
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
+        """From resolved settings (``wsgifix.config.resolve``)."""
+        return cls(
+            policy=cfg["cookie_policy"],
+            secure=cfg["cookie_secure"],
+            samesite=cfg["cookie_samesite"],
+            domain=cfg["cookie_domain"],
+            path=cfg["cookie_path"],
+            httponly=frozenset(cfg["cookie_httponly"]),
+            max_size=cfg["cookie_max_size"],
+        )
+
 
 def is_localhost(host: str) -> bool:
     """``localhost``, ``*.localhost``, 127.0.0.0/8 or ::1."""
