@@ -1361,3 +1361,34 @@ def test_no_tls_advice_when_the_trusted_proxy_itself_said_http() -> None:
         f for f in environ["wsgifix.findings"] if f.rule == "secure-over-http"
     )
     assert "not in trusted_headers" not in secure.message
+
+
+def test_findings_of_replaced_headers_are_dropped() -> None:
+    # PEP 3333: start_response called again with exc_info replaces headers
+    # not yet sent; the findings about them go with them.
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Set-Cookie", "sid=1; SameSite=None")])
+        try:
+            raise RuntimeError("late failure")
+        except RuntimeError:
+            start_response(
+                "500 Internal Server Error",
+                [("Content-Type", "text/plain")],
+                sys.exc_info(),
+            )
+        return [b"error"]
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "lab.test",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "lab.test",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+    }
+    statuses: list[str] = []
+    wsgifix.wrap(app)(environ, lambda s, h, e=None: statuses.append(s))
+    assert statuses == ["200 OK", "500 Internal Server Error"]
+    assert environ.get("wsgifix.findings", []) == []

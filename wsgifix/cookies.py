@@ -189,11 +189,20 @@ class CookieMiddleware:
         # Only a request that carried a cookie can lose a race (section 4).
         started = time.monotonic() if "HTTP_COOKIE" in environ else 0.0
 
+        listed = environ.get("wsgifix.findings")
+        mark = len(listed) if listed is not None else 0
+
         def audited_start_response(
             status: str,
             headers: list[tuple[str, str]],
             exc_info: OptExcInfo | None = None,
         ) -> Any:
+            if exc_info is not None:
+                # The headers of an earlier call are replaced, never sent:
+                # their findings go (PEP 3333 allows this before any body).
+                earlier = environ.get("wsgifix.findings")
+                if earlier is not None:
+                    del earlier[mark:]
             for name, _ in headers:
                 if len(name) == 10 and name.lower() == "set-cookie":
                     headers = self._audit(environ, headers, started)

@@ -851,7 +851,12 @@ def _capped(c: SetCookie, e: Request) -> Issue:
 
 
 def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
-    repeated = sorted({k for k in c.names_in_order if k and c.count(k) > 1})
+    seen_once: set[str] = set()
+    seen_twice: set[str] = set()
+    for a in c.attributes:  # one pass: a header may carry thousands
+        if a.key and not a.too_long:
+            (seen_twice if a.key in seen_once else seen_once).add(a.key)
+    repeated = sorted(seen_twice)
     if not repeated:
         return None
     return Issue(
