@@ -1,0 +1,348 @@
+"""End to end through waitress: wsgifix next to the bare app, ProxyFix and waitress's.
+
+    python benchmarks/throughput.py            # full run (a few minutes)
+    python benchmarks/throughput.py --quick    # a smoke run (~30 s), no thresholds
+
+Each round starts a fresh waitress server process per stack (threads=4,
+clear_untrusted_proxy_headers=False, pinned to one CPU) and drives it from
+this process, pinned to another CPU: keep-alive http.client connections, one
+thread each, a fixed number of requests per round after a short warm-up.
+The stacks rotate from round to round so that noise spreads evenly. Two
+request kinds: overhead.py's request (15 browser headers, X-Forwarded-For/
+Proto/Host/Port/Prefix from 127.0.0.1, a response with 2 Set-Cookie) and
+the same with a hostile X-Forwarded-For of 1,000 entries (~13 KB).
+
+Per stack: requests/s; server CPU per request (utime+stime of the server
+process from /proc/<pid>/stat over the measured window, divided by the
+requests); and the server's peak RSS (VmHWM), the largest over rounds. The
+ratio columns are medians of per-round ratios to the bare app measured in
+the same round. "busy" is the server's and the client's CPU time over the
+window's wall time: throughput compares servers only while the server is
+the busy side (CPU per request does not depend on it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Any, NamedTuple
+
+import overhead
+from waitress.proxy_headers import proxy_headers_middleware
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import wsgifix
+
+STACKS = ("bare app", "werkzeug ProxyFix", "waitress middleware", "wsgifix.wrap")
+FIVE = " ".join(f"x-forwarded-{h}" for h in ("for", "proto", "host", "port", "prefix"))
+CONNECTIONS = 4
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def build(stack: str) -> Any:
+    app = overhead.app_with_cookies
+    if stack == "werkzeug ProxyFix":
+        return ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    if stack == "waitress middleware":  # as in overhead.py
+        return proxy_headers_middleware(
+            app,
+            trusted_proxy="127.0.0.1",
+            trusted_proxy_count=1,
+            trusted_proxy_headers=set(FIVE.split()) - {"x-forwarded-prefix"},
+        )
+    if stack == "wsgifix.wrap":
+        return wsgifix.wrap(app, trusted_proxies="127.0.0.1", trusted_headers=FIVE)
+    return app
+
+
+def serve(stack: str, cpu: int | None) -> None:
+    """The server process: prints 'Serving on http://127.0.0.1:PORT'."""
+    import logging
+
+    import waitress
+
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    logging.getLogger("waitress").setLevel(logging.INFO)
+    waitress.serve(
+        build(stack),
+        host="127.0.0.1",
+        port=0,
+        threads=4,
+        clear_untrusted_proxy_headers=False,
+    )
+
+
+def request_headers(hostile: bool) -> list[tuple[str, str]]:
+    """overhead.py's environ as HTTP header lines."""
+    environ = {**overhead.BROWSER_HEADERS, **overhead.FORWARDED}
+    if hostile:
+        environ["HTTP_X_FORWARDED_FOR"] = overhead.xff(1000)
+    return [(k[5:].title().replace("_", "-"), v) for k, v in environ.items()]
+
+
+class Server:
+    """A fresh server process for one stack; its output drained as it comes."""
+
+    def __init__(self, stack: str, cpu: int | None) -> None:
+        argv = [sys.executable, __file__, "--serve", stack]
+        if cpu is not None:
+            argv += ["--cpu", str(cpu)]
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.port = 0
+        self.output: list[str] = []
+        ready = threading.Event()
+        assert self.proc.stderr is not None
+        threading.Thread(
+            target=self._drain, args=(self.proc.stderr, ready), daemon=True
+        ).start()
+        if not ready.wait(20) or not self.port:
+            self.stop()
+            raise SystemExit(f"{stack}: server did not start: {''.join(self.output)}")
+
+    def _drain(self, stream: IO[str], ready: threading.Event) -> None:
+        for line in stream:
+            if len(self.output) < 50:
+                self.output.append(line)
+            if not self.port and "Serving on http://127.0.0.1:" in line:
+                self.port = int(line.rsplit(":", 1)[1])
+                ready.set()
+        ready.set()
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+    def peak_rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Sample(NamedTuple):
+    rps: float
+    cpu_us: float  # server CPU per request
+    rss_mb: float
+    server_busy: float
+    client_busy: float
+    failures: int  # transport errors and non-200 answers
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_round(
+    stack: str,
+    headers: list[tuple[str, str]],
+    count: int,
+    warmup: int,
+    cpu: int | None,
+    seconds: float,
+) -> Sample:
+    server = Server(stack, cpu)
+    warmed = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
+    go = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
+    failures = [0] * CONNECTIONS
+    deadline = time.monotonic() + seconds
+
+    def connection(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            for i in range(warmup + count // CONNECTIONS):
+                if i == warmup:
+                    warmed.wait()
+                    go.wait()
+                if time.monotonic() > deadline:
+                    failures[index] += 1
+                    continue
+                try:
+                    conn.putrequest(
+                        "GET", "/cart", skip_host=True, skip_accept_encoding=True
+                    )
+                    for name, value in headers:
+                        conn.putheader(name, value)
+                    conn.endheaders()
+                    response = conn.getresponse()
+                    response.read()
+                    failures[index] += response.status != 200
+                except (OSError, http.client.HTTPException):
+                    failures[index] += 1
+                    conn.close()
+        except threading.BrokenBarrierError:
+            failures[index] += count
+        finally:
+            conn.close()
+
+    threads = [
+        threading.Thread(target=connection, args=(i,)) for i in range(CONNECTIONS)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        warmed.wait()
+        cpu0, client0, t0 = server.cpu_seconds(), client_cpu(), time.perf_counter()
+        go.wait()
+        for thread in threads:
+            thread.join(seconds + 60)
+        wall = time.perf_counter() - t0
+        server_cpu = server.cpu_seconds() - cpu0
+        client = client_cpu() - client0
+        rss = server.peak_rss_mb()
+    finally:
+        for barrier in (warmed, go):
+            barrier.abort()
+        server.stop()
+    sent = count // CONNECTIONS * CONNECTIONS
+    return Sample(
+        sent / wall,
+        server_cpu / sent * 1e6,
+        rss,
+        server_cpu / wall,
+        client / wall,
+        sum(failures),
+    )
+
+
+def machine() -> str:
+    model = platform.processor() or "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
+        f"load average {load}"
+    )
+
+
+def table(title: str, samples: dict[str, list[Sample]], hostile: bool) -> None:
+    bare = samples["bare app"]
+    print(title)
+    print(
+        f"{'stack':<20} {'req/s':>7} {'x bare':>7} {'target':>8}"
+        f" {'CPU us/req':>11} {'vs bare':>8} {'target':>7}"
+        f" {'peak RSS MB':>12} {'busy srv/cli':>13} {'failed':>6}"
+    )
+    for stack, rows in samples.items():
+        ratio = statistics.median(
+            s.rps / b.rps for s, b in zip(rows, bare, strict=True)
+        )
+        extra = statistics.median(
+            s.cpu_us / b.cpu_us - 1 for s, b in zip(rows, bare, strict=True)
+        )
+        rps_target = cpu_target = ""
+        if stack == "wsgifix.wrap":
+            rps_target = ">= 0.95" if hostile else ""
+            cpu_target = "<= +5%"
+        elif stack == "werkzeug ProxyFix" and hostile:
+            rps_target = "(.21-.27)"
+        busy = (
+            f"{statistics.median(s.server_busy for s in rows):.0%}/"
+            f"{statistics.median(s.client_busy for s in rows):.0%}"
+        )
+        print(
+            f"{stack:<20} {statistics.median(s.rps for s in rows):>7.0f}"
+            f" {ratio:>7.2f} {rps_target:>8}"
+            f" {statistics.median(s.cpu_us for s in rows):>11.1f}"
+            f" {extra:>+8.1%} {cpu_target:>7}"
+            f" {max(s.rss_mb for s in rows):>12.1f} {busy:>13}"
+            f" {sum(s.failures for s in rows):>6}"
+        )
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--rounds", type=int, help="rounds (default 8, quick 2)")
+    parser.add_argument("--serve", choices=STACKS, help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.cpu)
+        return 0
+    rounds = args.rounds or (2 if args.quick else 8)
+    # requests per round (normal, hostile), warm-up per connection
+    counts = (3000, 1000) if args.quick else (20000, 8000)
+    warmup = 25 if args.quick else 100
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpu: int | None = None
+    if len(cpus) >= 2:
+        server_cpu = cpus[0]
+        os.sched_setaffinity(0, {cpus[1]})
+    print(f"machine: {machine()}")
+    pinning = (
+        f"server on CPU {server_cpu}, client on CPU {cpus[1]}"
+        if server_cpu is not None
+        else "NOT pinned (one CPU)"
+    )
+    print(
+        f"waitress threads=4, {CONNECTIONS} keep-alive connections, {pinning}, "
+        f"{rounds} rounds, a fresh server per stack per round"
+    )
+    print()
+    kinds = [
+        ("normal request", False, counts[0]),
+        ("hostile X-Forwarded-For (1,000 entries)", True, counts[1]),
+    ]
+    results: dict[bool, dict[str, list[Sample]]] = {
+        hostile: {stack: [] for stack in STACKS} for _, hostile, _ in kinds
+    }
+    started = time.monotonic()
+    for round_ in range(rounds):
+        order = STACKS[round_ % len(STACKS) :] + STACKS[: round_ % len(STACKS)]
+        for _, hostile, count in kinds:
+            headers = request_headers(hostile)
+            for stack in order:
+                sample = one_round(stack, headers, count, warmup, server_cpu, 120.0)
+                results[hostile][stack].append(sample)
+    for title, hostile, count in kinds:
+        size = sum(len(n) + len(v) + 4 for n, v in request_headers(hostile))
+        table(
+            f"== {title}: {count} requests x {rounds} rounds, "
+            f"~{size / 1000:.1f} KB of headers; medians",
+            results[hostile],
+            hostile,
+        )
+    print(
+        f"ran {time.monotonic() - started:.0f} s; targets from issue 7 (6: <= +5% "
+        "server CPU per request, >= 0.95 x bare throughput with the hostile "
+        "header; ProxyFix's measured earlier in brackets; 7: peak RSS)"
+    )
+    failed = sum(
+        s.failures for kind in results.values() for r in kind.values() for s in r
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
