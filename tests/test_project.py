@@ -78,3 +78,18 @@ def test_benchmark_smoke_run() -> None:
     assert result.returncode == 0, result.stderr
     assert "werkzeug ProxyFix, 5 headers" in result.stdout
     assert "hostile X-Forwarded-For" in result.stdout
+
+
+def test_documents_are_valid_restructuredtext() -> None:
+    import io
+
+    import docutils.core
+
+    for name in ("README.rst", "CHANGES.rst", "SECURITY.rst", "benchmarks/README.rst"):
+        errors = io.StringIO()
+        docutils.core.publish_doctree(
+            (ROOT / name).read_text(),
+            source_path=str(ROOT / name),
+            settings_overrides={"halt_level": 2, "warning_stream": errors},
+        )
+        assert errors.getvalue() == "", name
