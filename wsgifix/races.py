@@ -8,13 +8,13 @@ lost. The second response is the one reported.
 
 Only requests that carried N are compared, and only a different new value
 counts. Values never stay in memory: they are compared through a keyed
-BLAKE2b digest whose key is random per detector. The table is bounded in
+hash, Python's SipHash (keyed per process) of the value mixed with a random
+salt per detector, 64 bits kept per value. The table is bounded in
 entries and in age, and guarded by a lock.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -38,21 +38,17 @@ class RaceDetector:
     ) -> None:
         self.max_entries = max_entries
         self.max_age = max_age
-        self._key = os.urandom(16)
+        self._salt = int.from_bytes(os.urandom(8), "big")
         self._lock = threading.Lock()
         # (name, incoming digest) -> (time written, new value digest)
-        self._table: OrderedDict[tuple[str, bytes], tuple[float, bytes]] = OrderedDict()
+        self._table: OrderedDict[tuple[str, int], tuple[float, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._table)
 
-    def digest(self, value: str) -> bytes:
-        """A keyed digest of a cookie value (the value itself is not kept)."""
-        # UTF-8 with surrogatepass encodes every str (an app may set a value
-        # that is not latin-1; the audit reports it, this must not raise).
-        return hashlib.blake2b(
-            value.encode("utf-8", "surrogatepass"), key=self._key, digest_size=16
-        ).digest()
+    def digest(self, value: str) -> int:
+        """A keyed hash of a cookie value (the value itself is not kept)."""
+        return hash((self._salt, value))
 
     def check(self, name: str, incoming: str, new: str, started: float) -> bool:
         """Record this write; True when it overwrites a concurrent one."""

@@ -1204,7 +1204,7 @@ _ODD = re.compile(r"[\x00-\x1f\x7f]|[^\x00-\xff]")
 
 
 def _cache_key(
-    header: str, e_key: tuple[Any, ...], e: Request, s: Settings
+    header: str, e_key: tuple[Any, ...], e_len: int, e: Request, s: Settings
 ) -> tuple[int, Any]:
     """(pair end, key): what the rules read of this header, values excluded.
 
@@ -1227,7 +1227,7 @@ def _cache_key(
         not name and not value,
         name in e.cookies,
     )
-    if len(header) + sum(len(part) for part in e_key if part) > _MAX_KEY_TEXT:
+    if len(header) + e_len > _MAX_KEY_TEXT:
         return pair_end, None  # long client text is judged, not kept
     return pair_end, (header[pair_end:], name, facts, e_key)
 
@@ -1257,11 +1257,12 @@ def audit(
         e.sec_fetch_dest,
         e.peer_hint,
     )
+    e_len = sum(len(part) for part in e_key if part)
     for header in headers:
         entry = None
         key = None
         if cache is not None:
-            pair_end, key = _cache_key(header, e_key, e, s)
+            pair_end, key = _cache_key(header, e_key, e_len, e, s)
             if key is not None:
                 entry = cache.get(key)
         if entry is None:
@@ -1269,7 +1270,7 @@ def audit(
             report = judge(header, e, s, c)
             entry = (
                 None if report.header == header else report.header[c.pair_end :],
-                report.issues,
+                _one_line_messages(report.issues),
                 summarize(c),
             )
             if (
@@ -1288,9 +1289,16 @@ def audit(
     findings: list[tuple[Finding, Verdicts]] = []
     tls = untrusted_tls_proxy(e)
     if tls is not None:
-        findings.append((tls, _v(PROBLEM, PROBLEM, PROBLEM)))
+        findings.extend(_one_line_messages([(tls, _PROBLEM)]))
     findings.extend(per_cookie)
-    findings.extend(response_rules(fixed, summaries, e))
-    if any(_UNPRINTABLE.search(f.message) for f, _ in findings):
-        findings = [(f._replace(message=one_line(f.message)), v) for f, v in findings]
+    findings.extend(_one_line_messages(response_rules(fixed, summaries, e)))
     return fixed, findings
+
+
+def _one_line_messages(
+    found: Sequence[tuple[Finding, Verdicts]],
+) -> tuple[tuple[Finding, Verdicts], ...]:
+    """The findings with control characters escaped in their messages."""
+    if not any(_UNPRINTABLE.search(f.message) for f, _ in found):
+        return tuple(found)
+    return tuple((f._replace(message=one_line(f.message)), v) for f, v in found)
