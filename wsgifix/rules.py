@@ -1257,7 +1257,7 @@ def audit(
         e.sec_fetch_dest,
         e.peer_hint,
     )
-    e_len = sum(len(part) for part in e_key if part)
+    e_len = sum(map(len, filter(None, e_key)))
     for header in headers:
         entry = None
         key = None
