@@ -36,7 +36,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by playwright (never `playwright install`)."""
+    """Debian's Chromium driven by playwright through executable_path."""
     require_binary(CHROMIUM)
     from playwright.sync_api import sync_playwright
 
