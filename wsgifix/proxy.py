@@ -204,6 +204,14 @@ def _text_length(values: tuple[Any, ...]) -> int:
         return _MEMO_TEXT + 1
 
 
+def _host_view(host: str, port: int | None, scheme: str) -> tuple[str, str, str]:
+    """(HTTP_HOST, SERVER_NAME, SERVER_PORT): the port omitted from HTTP_HOST
+    when it is the scheme's default, SERVER_PORT always digits."""
+    default = _DEFAULT_PORTS[scheme]
+    port = port or default
+    return (host if port == default else f"{host}:{port}"), host, str(port)
+
+
 def _one(value: str) -> tuple[str, ...]:
     """A list without commas as the items ``iter_from_right`` would give."""
     item = value.strip(" \t")
@@ -236,6 +244,7 @@ class ProxyMiddleware:
         self.peers = TrustedPeers(self.settings["trusted_proxies"])
         self.hops: int = self.settings["trusted_hops"]
         self.mode = "hops" if self.hops else "chain"
+        self._hops_label = f"trusted_hops={self.hops}"
         trusted = {_SETTING_KEYS[name] for name in self.settings["trusted_headers"]}
         self.trusted_keys = frozenset(trusted)
         self.clear_untrusted: bool = self.settings["clear_untrusted"]
@@ -368,10 +377,8 @@ class ProxyMiddleware:
             except HeaderError as exc:
                 found = f"Host: {exc}"
             else:
-                port = host_port or _DEFAULT_PORTS[scheme]
-                shown = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
                 if self.hosts.allows(host):
-                    found = (shown, host, str(port))
+                    found = _host_view(host, host_port, scheme)
                 else:
                     found = f"Host: {host!r} is not in allowed_hosts"
             if len(value) <= _MAX_HOST:  # a valid Host is short; keep no long text
@@ -385,7 +392,7 @@ class ProxyMiddleware:
     def _trusted_by(self, peer: str) -> str | None:
         """The ``trusted_proxies`` entry trusting the socket peer, else None."""
         if self.hops and not self.peers:
-            return f"trusted_hops={self.hops}"
+            return self._hops_label
         return self.peers.match(peer)
 
     def _apply(self, environ: WSGIEnvironment, orig: dict[str, str | None]) -> None:
@@ -641,14 +648,11 @@ class ProxyMiddleware:
                     host, host_port = parse_host(environ["HTTP_HOST"])
                 except HeaderError as exc:
                     raise Rejected(f"Host: {exc}") from None
-            effective_port = port or host_port or _DEFAULT_PORTS[scheme]
             if host is not None:
-                shown = host
-                if effective_port != _DEFAULT_PORTS[scheme]:
-                    shown = f"{host}:{effective_port}"
+                shown, name, port_text = _host_view(host, port or host_port, scheme)
                 _set(environ, orig, "HTTP_HOST", shown)
-                _set(environ, orig, "SERVER_NAME", host)
-                _set(environ, orig, "SERVER_PORT", str(effective_port))
+                _set(environ, orig, "SERVER_NAME", name)
+                _set(environ, orig, "SERVER_PORT", port_text)
             elif port is not None:
                 _set(environ, orig, "SERVER_PORT", str(port))
             checked = host if host is not None else environ.get("SERVER_NAME", "")
