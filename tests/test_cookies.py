@@ -1392,3 +1392,110 @@ def test_findings_of_replaced_headers_are_dropped() -> None:
     wsgifix.wrap(app)(environ, lambda s, h, e=None: statuses.append(s))
     assert statuses == ["200 OK", "500 Internal Server Error"]
     assert environ.get("wsgifix.findings", []) == []
+
+
+# -- the response memo (issue 7): what it remembers equals a fresh audit ----------
+
+STRUCTURE = st.tuples(
+    st.sampled_from(["sid", "__Host-id", "__Secure-x", "", " cart ", "a\tb", "é"]),
+    st.lists(ATTRIBUTES, max_size=5),
+    st.sampled_from(["; ", ";", " ; "]),
+)
+COOKIE_VALUES = st.one_of(
+    st.text(alphabet="abcdefXYZ019._-", max_size=12),
+    st.text(max_size=12),
+    st.just("x" * 5000),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.lists(STRUCTURE, min_size=1, max_size=4),
+    first=st.lists(COOKIE_VALUES, min_size=4, max_size=4),
+    second=st.lists(COOKIE_VALUES, min_size=4, max_size=4),
+    cfg=COOKIE_SETTINGS,
+    env=REQUESTS,
+)
+def test_a_remembered_response_is_judged_as_a_fresh_one(
+    shape: list[tuple[str, list[str], str]],
+    first: list[str],
+    second: list[str],
+    cfg: dict[str, Any],
+    env: dict[str, str],
+) -> None:
+    """A layer that has seen the same headers with other cookie values sends
+    the same headers and lists the same findings as a layer seeing them for
+    the first time: the memo keeps only what the rules read."""
+    cfg = {**cfg, "detect_races": False}  # a fresh layer has no race table
+
+    def headers_with(values: list[str]) -> Headers:
+        return [
+            ("Set-Cookie", name + "=" + value + "".join(sep + a for a in attrs))
+            for (name, attrs, sep), value in zip(shape, values, strict=False)
+        ]
+
+    def send(layer: CookieMiddleware, headers: Headers) -> tuple[Headers, list[Any]]:
+        server = Server()
+        environ = make_environ(**env)
+        layer.app = header_app(headers)
+        layer(environ, server.start_response)
+        return server.headers, findings(environ)
+
+    warm = CookieMiddleware(header_app([]), **cfg)
+    send(warm, headers_with(first))
+    assert send(warm, headers_with(second)) == send(
+        CookieMiddleware(header_app([]), **cfg), headers_with(second)
+    )
+
+
+def test_the_response_memo_holds_no_cookie_values() -> None:
+    headers = [
+        ("Set-Cookie", "sid=topsecretvalue; Path=/"),
+        ("Set-Cookie", "cart=anothersecret; HttpOnly"),
+    ]
+    layer = CookieMiddleware(header_app(headers))
+    for _ in range(3):
+        layer(
+            make_environ(HTTP_COOKIE="sid=oldsecret; cart=oldcart"),
+            Server().start_response,
+        )
+    assert len(layer.responses) == 1
+    kept = repr(layer.responses._data)
+    for secret in ("topsecretvalue", "anothersecret", "oldsecret", "oldcart"):
+        assert secret not in kept
+
+
+@given(
+    jar=st.lists(
+        st.sampled_from(
+            [
+                "sid=1",
+                "sid=2",
+                " sid =3",
+                "xsid=4",
+                "a=sid=5",
+                "=6",
+                "sid",
+                "\tsid=7",
+                "s id=8",
+                "\x0bsid=9",
+                "sid\x0b=10",
+                "cart=",
+                "",
+                "a;b=1",
+                "a=b=2",
+            ]
+        ),
+        max_size=6,
+    ),
+    sep=st.sampled_from(["; ", ";", " ; ", ";;"]),
+    name=st.sampled_from(
+        ["sid", "cart", "s id", "", "\x0bsid", "sid\x0b", "x", "a;b", "a=b"]
+    ),
+)
+def test_cookie_value_finds_what_the_full_parse_finds(
+    jar: list[str], sep: str, name: str
+) -> None:
+    text = sep.join(jar)
+    parsed = wsgifix.cookies.effective_request(make_environ(HTTP_COOKIE=text)).cookies
+    assert wsgifix.cookies.cookie_value(text, name) == parsed.get(name)

@@ -629,6 +629,7 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
         "proxy log keys": (lambda: proxy._logged, 1024),
         "race table": (lambda: cookies.races, MAX_ENTRIES),
         "cookie verdicts": (lambda: cookies.verdicts, cookies.verdicts.maxsize),
+        "cookie responses": (lambda: cookies.responses, cookies.responses.maxsize),
         "cookie log keys": (lambda: cookies._logged, 4096),
         "recent findings": (lambda: cookies.recent, 50),
     }
@@ -653,6 +654,7 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
     assert largest["proxy memo"] == largest["Host verdicts"] == 4096
     assert largest["quiet decisions"] == largest["peer matches"] == 4096
     assert largest["cookie verdicts"] == cookies.verdicts.maxsize
+    assert largest["cookie responses"] == cookies.responses.maxsize
 
 
 LONG = 100_000  # characters of one value; waitress accepts 256 KiB of headers
@@ -699,6 +701,7 @@ def test_caches_do_not_keep_long_client_values(changes: Any) -> None:
         call(stack, app, changes(i))
     kept = _text(stack._host_cache) + _text(stack._memo)
     kept += _text(cookies.verdicts._data) + _text(cookies._logged)
+    kept += _text(cookies.responses._data)
     assert kept < 200_000, f"{kept:,} characters kept"
     # The same through the process-wide parser caches.
     gc.collect()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -31,16 +32,20 @@ from typing import TYPE_CHECKING, Any
 from wsgifix import config
 from wsgifix.races import RaceDetector
 from wsgifix.rules import (
+    _MAX_KEY_TEXT,
     ERROR,
     INFO,
+    MAX_COOKIES,
+    MAX_HEADER_BYTES,
     WARNING,
     Finding,
     Request,
     Settings,
     VerdictCache,
-    Verdicts,
     audit,
     one_line,
+    too_many_cookies,
+    value_facts,
 )
 
 if TYPE_CHECKING:
@@ -129,11 +134,7 @@ def effective_request(environ: WSGIEnvironment) -> Request:
         host = host.split(":", 1)[0]
     host = host.removesuffix(".")
     script = environ.get("SCRIPT_NAME", "")
-    cookies: dict[str, str] = {}
-    for part in environ.get("HTTP_COOKIE", "").split(";"):
-        name, sep, value = part.partition("=")
-        if sep:
-            cookies.setdefault(name.strip(), value.strip())
+    cookies = parse_cookie_header(environ.get("HTTP_COOKIE", ""))
     secure = scheme == "https"
     return Request(
         scheme=scheme,
@@ -146,6 +147,65 @@ def effective_request(environ: WSGIEnvironment) -> Request:
         peer_hint=None if secure else _tls_hint(environ),
         url=f"{scheme}://{shown}{script}",
     )
+
+
+# A memoized response, kept in CookieMiddleware.responses under what the
+# rules read of the response and its request, cookie values excepted: the
+# request's fields (Request but the cookies) and, per header, its text
+# before the value and from the first ';' on, facts about the value (see
+# rules.value_facts) and whether the request carried the name. The entry: the suffix
+# replacing each header's text from its first ';' (None: unchanged; a None
+# tuple: nothing changed), the findings (without too-many-cookies, which the
+# sizes decide), and until when all of them are known to be logged.
+_Memo = tuple[tuple[str | None, ...] | None, tuple[Finding, ...], list[float]]
+
+
+def _one_line(finding: Finding) -> Finding:
+    """The finding with control characters in its message escaped."""
+    message = one_line(finding.message)
+    return finding if message == finding.message else finding._replace(message=message)
+
+
+def cookie_value(jar: str, name: str) -> str | None:
+    """The first value of cookie ``name`` in a Cookie header, as the parse of
+    :func:`effective_request` finds it, without splitting the whole header."""
+    at = jar.find(name)
+    if at < 0:
+        return None
+    if not name or name != name.strip() or ";" in name or "=" in name:
+        # Not a name the parse can give as is: ask the parse.
+        return parse_cookie_header(jar).get(name)
+    end = at + len(name)
+    if (at == 0 or jar[at - 2 : at] == "; ") and jar.startswith("=", end):
+        # The first occurrence, where browsers put it: the common case.
+        semi = jar.find(";", end)
+        return (jar[end + 1 :] if semi < 0 else jar[end + 1 : semi]).strip()
+    while at >= 0:
+        end = at + len(name)
+        part = jar.rfind(";", 0, at) + 1
+        semi = jar.find(";", end)
+        eq = jar.find("=", end, semi if semi >= 0 else len(jar))
+        if not jar[part:at].strip() and eq >= 0 and not jar[end:eq].strip():
+            return jar[eq + 1 : semi if semi >= 0 else len(jar)].strip()
+        at = jar.find(name, at + 1)
+    return None
+
+
+def parse_cookie_header(jar: str) -> dict[str, str]:
+    """Cookie header -> name: value, the first of each name (RFC 6265bis 5.7)."""
+    cookies: dict[str, str] = {}
+    for part in jar.split(";"):
+        name, sep, value = part.partition("=")
+        if sep:
+            cookies.setdefault(name.strip(), value.strip())
+    return cookies
+
+
+def _url(environ: WSGIEnvironment) -> str:
+    """scheme://host[:port]SCRIPT_NAME of the request, for messages."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    shown = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    return f"{scheme}://{shown}{environ.get('SCRIPT_NAME', '')}"
 
 
 class CookieMiddleware:
@@ -165,6 +225,7 @@ class CookieMiddleware:
         self.rules = Settings.from_config(cfg)
         self.races = RaceDetector() if cfg["detect_races"] else None
         self.verdicts = VerdictCache()
+        self.responses = VerdictCache()  # whole responses, see _response_shape
         self.recent: deque[Finding] = deque(maxlen=_RECENT)
         self.counts: dict[str, int] = {}
         self._logged: dict[tuple[str, str | None], float] = {}
@@ -176,6 +237,9 @@ class CookieMiddleware:
         go through ``sibling(inspector, "report")``."""
         other = copy.copy(self)
         other.app = app
+        # Verdicts depend on the policy: the sibling keeps its own.
+        other.verdicts = VerdictCache()
+        other.responses = VerdictCache()
         if self.policy != "off":
             other.policy = policy
             other.rules = self.rules._replace(policy=policy)
@@ -231,77 +295,201 @@ class CookieMiddleware:
         self, environ: WSGIEnvironment, headers: list[tuple[str, str]], started: float
     ) -> list[tuple[str, str]]:
         positions = [
-            i for i, (name, _) in enumerate(headers) if name.lower() == "set-cookie"
+            i
+            for i, (name, _) in enumerate(headers)
+            if len(name) == 10 and name.lower() == "set-cookie"
         ]
         values = [headers[i][1] for i in positions]
-        e = effective_request(environ)
-        fixed, findings = audit(values, e, self.rules, self.verdicts)
-        if self.races is not None and e.cookies:
-            findings.extend(self._races(fixed, e, started))
-        if findings:
-            self._report(environ, findings)
-        if fixed == values:
+        get = environ.get
+        jar: str = get("HTTP_COOKIE", "")
+        scheme = get("wsgi.url_scheme", "http")
+        script = get("SCRIPT_NAME", "")
+        path = script + get("PATH_INFO", "")
+        slash = path.rfind("/")
+        request = (
+            scheme,
+            get("HTTP_HOST") or get("SERVER_NAME", ""),
+            script,
+            path[:slash] if slash > 0 and path[0] == "/" else "/",  # default-path
+            get("HTTP_SEC_FETCH_SITE", ""),
+            get("HTTP_SEC_FETCH_DEST", ""),
+            None if scheme == "https" else _tls_hint(environ),
+        )
+        # What the rules read of each header, its value excepted (see
+        # _Memo), and the race detector's writes.
+        key: list[Any] | None = [request]
+        size = len(path) + len(request[1]) + len(request[4]) + len(request[5])
+        semis: list[int] = []
+        writes: dict[str, tuple[str, str, str]] = {}
+        look = jar and (self.races is not None or scheme != "https")
+        max_size = self.rules.max_size
+        for value in values:
+            semi = value.find(";")
+            if semi < 0:
+                semi = len(value)
+            eq = value.find("=", 0, semi)
+            cookie = value[eq + 1 : semi]
+            if look:
+                name = value[:eq].strip(" \t") if eq > 0 else ""
+                incoming = cookie_value(jar, name) if name else None
+                if incoming is not None:
+                    # One check per name and response (the last value it
+                    # sets): a response that sets a name twice does not race.
+                    writes[name] = (name, incoming, cookie.strip(" \t"))
+            else:
+                incoming = None
+            if key is None:
+                continue
+            if eq <= 0 or not value[:eq].strip(" \t"):
+                key = None  # a nameless cookie's message quotes its value
+                continue
+            if cookie.isascii() and cookie.isprintable() and 3 * eq + semi <= max_size:
+                facts: Any = scheme == "https" or incoming is not None
+            else:  # see value_facts
+                stripped = value[:eq].strip(" \t")
+                facts = (
+                    value_facts(cookie, stripped, max_size),
+                    "\t" in stripped,
+                    incoming is not None,
+                )
+            attributes = value[semi:]
+            size += eq + len(attributes)
+            key.append((value[:eq], attributes, facts))
+            semis.append(semi)
+        if key is not None and size > _MAX_KEY_TEXT:
+            key = None  # long client text is judged, not kept
+        shape = tuple(key) if key is not None else None
+        memo = self.responses.get(shape) if shape is not None else None
+        if memo is None:
+            fixed, memo = self._judge(environ, values, shape, semis)
+        else:
+            suffixes = memo[0]
+            fixed = values
+            if suffixes is not None:
+                fixed = [
+                    value if suffix is None else value[:semi] + suffix
+                    for value, suffix, semi in zip(values, suffixes, semis, strict=True)
+                ]
+        findings = memo[1]
+        extra: list[Finding] = []
+        if len(fixed) > MAX_COOKIES or sum(map(len, fixed)) * 4 > MAX_HEADER_BYTES:
+            # The sizes decide, so this one is never memoized.
+            crowded = too_many_cookies(fixed, _url(environ))
+            if crowded is not None:
+                extra.append(_one_line(crowded))
+        now = time.monotonic()
+        if writes and self.races is not None:
+            raced = self.races.check_many(list(writes.values()), started, now)
+            if raced:
+                extra.extend(self._race_findings(raced, _url(environ)))
+        if findings or extra:
+            self._report(environ, findings, extra, memo[2], now)
+        if fixed is values:
             return headers
         new_headers = list(headers)
         for i, value in zip(positions, fixed, strict=True):
             new_headers[i] = (headers[i][0], value)
         return new_headers
 
-    def _races(
-        self, values: list[str], e: Request, started: float
-    ) -> list[tuple[Finding, Verdicts]]:
-        assert self.races is not None
-        found: list[tuple[Finding, Verdicts]] = []
-        # One check per name and response (the last value it sets): a response
-        # that sets a name twice does not race with itself.
-        last: dict[str, str] = {}
-        for value in values:
-            pair = value.split(";", 1)[0]
-            name, eq, new = pair.partition("=")
-            name = name.strip(" \t")
-            if eq and name in e.cookies:
-                last[name] = new.strip(" \t")
-        for name, new in last.items():
-            if self.races.check(name, e.cookies[name], new, started):
-                finding = Finding(
-                    "concurrent-overwrite",
-                    WARNING,
-                    name,
-                    f"cookie {name!r} set on {one_line(e.url)} overwrites the value "
-                    "another response set moments ago for a request that carried "
-                    "the same cookie: the browser keeps only this one, and the "
-                    "earlier change is lost. Keep state that parallel requests "
-                    "update server-side, or make those requests sequential.",
-                    False,
-                )
-                found.append((finding, {}))
-        return found
+    def _judge(
+        self,
+        environ: WSGIEnvironment,
+        values: list[str],
+        shape: tuple[Any, ...] | None,
+        semis: list[int],
+    ) -> tuple[list[str], _Memo]:
+        """Run the rules (a response not seen before) and memoize the result."""
+        e = effective_request(environ)
+        fixed, judged = audit(values, e, self.rules, self.verdicts)
+        kept = tuple(f for f, _ in judged if f.rule != "too-many-cookies")
+        memo: _Memo = (None, kept, [0.0])
+        if shape is None:
+            return fixed, memo
+        suffixes: list[str | None] = []
+        for value, new, semi in zip(values, fixed, semis, strict=True):
+            if new == value:
+                suffixes.append(None)
+            elif new.startswith(value[:semi]):
+                suffixes.append(new[semi:])
+            else:
+                return fixed, memo  # an edit inside the pair: not kept
+        changed = any(suffix is not None for suffix in suffixes)
+        memo = (tuple(suffixes) if changed else None, kept, [0.0])
+        self.responses.put(shape, memo)
+        return (fixed if changed else values), memo
+
+    @staticmethod
+    def _race_findings(names: list[str], url: str) -> list[Finding]:
+        return [
+            Finding(
+                "concurrent-overwrite",
+                WARNING,
+                name,
+                f"cookie {name!r} set on {one_line(url)} overwrites the value "
+                "another response set moments ago for a request that carried "
+                "the same cookie: the browser keeps only this one, and the "
+                "earlier change is lost. Keep state that parallel requests "
+                "update server-side, or make those requests sequential.",
+                False,
+            )
+            for name in names
+        ]
 
     def _report(
-        self, environ: WSGIEnvironment, findings: list[tuple[Finding, Verdicts]]
+        self,
+        environ: WSGIEnvironment,
+        findings: tuple[Finding, ...],
+        extra: list[Finding],
+        quiet: list[float],
+        now: float,
     ) -> None:
-        listed = environ.setdefault("wsgifix.findings", [])
-        now = time.monotonic()
+        """List, count and log (once a minute per rule and name) findings.
+
+        ``quiet[0]`` is, per memoized response, the time until which all its
+        ``findings`` are known to have been logged: until then only the
+        ``extra`` ones need the per-name check.
+        """
+        plain = (*findings, *extra) if extra else findings
+        listed = environ.get("wsgifix.findings")
+        if listed is None:
+            environ["wsgifix.findings"] = list(plain)
+        else:
+            listed.extend(plain)
         due: list[Finding] = []
         with self._lock:
-            logged = self._logged
-            for finding, _ in findings:
-                listed.append(finding)
-                self.recent.append(finding)
-                self.counts[finding.rule] = self.counts.get(finding.rule, 0) + 1
-                key = (finding.rule, finding.cookie)
-                last = logged.get(key)
-                if last is None or now - last >= _LOG_INTERVAL:
-                    if len(logged) >= _LOG_KEYS:
-                        logged.clear()
-                    logged[key] = now
-                    due.append(finding)
+            self.recent.extend(plain)
+            counts = self.counts
+            for finding in plain:
+                counts[finding.rule] = counts.get(finding.rule, 0) + 1
+            if now >= quiet[0]:
+                quiet[0] = self._due(findings, now, due)
+            if extra:
+                self._due(extra, now, due)
         # Logged outside the lock: handlers may be slow.
         for finding in due:
             level = logging.INFO if finding.severity == INFO else logging.WARNING
             fixed = " [fixed]" if finding.fixed else ""
             message = one_line(finding.message)
             log.log(level, "%s (%s)%s", message, finding.rule, fixed)
+
+    def _due(
+        self, findings: Iterable[Finding], now: float, due: list[Finding]
+    ) -> float:
+        """Add to ``due`` the findings not logged in the last minute (per rule
+        and cookie name); the time when the next of them is due. Under the
+        lock."""
+        logged = self._logged
+        until = math.inf
+        for finding in findings:
+            key = (finding.rule, finding.cookie)
+            last = logged.get(key)
+            if last is None or now - last >= _LOG_INTERVAL:
+                if len(logged) >= _LOG_KEYS:
+                    logged.clear()
+                logged[key] = last = now
+                due.append(finding)
+            until = min(until, last + _LOG_INTERVAL)
+        return until
 
     def _log_once(
         self, key: tuple[str, str | None], level: int, msg: str, *args: Any, **kw: Any

@@ -10,7 +10,8 @@ Only requests that carried N are compared, and only a different new value
 counts. Values never stay in memory: they are compared through a keyed
 hash, Python's SipHash (keyed per process) of the value mixed with a random
 salt per detector, 64 bits kept per value. The table is bounded in
-entries and in age, and guarded by a lock.
+entries (checked on every write) and in age (swept at most once a
+second), and guarded by a lock.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections import OrderedDict
 
 MAX_ENTRIES = 10_000
 MAX_AGE = 60.0
+_SWEEP_EVERY = 1.0  # seconds between sweeps for age
 
 
 class RaceDetector:
@@ -38,40 +40,62 @@ class RaceDetector:
     ) -> None:
         self.max_entries = max_entries
         self.max_age = max_age
-        self._salt = int.from_bytes(os.urandom(8), "big")
+        self._salt = int.from_bytes(os.urandom(8), "big") >> 1
         self._lock = threading.Lock()
-        # (name, incoming digest) -> (time written, new value digest)
+        # (name, incoming digest) -> (time written, new value digest), oldest
+        # write first (a write moves its key to the end).
         self._table: OrderedDict[tuple[str, int], tuple[float, int]] = OrderedDict()
+        self._swept = 0.0
 
     def __len__(self) -> int:
         return len(self._table)
 
     def digest(self, value: str) -> int:
         """A keyed hash of a cookie value (the value itself is not kept)."""
-        return hash((self._salt, value))
+        return hash(value) ^ self._salt
 
     def check(self, name: str, incoming: str, new: str, started: float) -> bool:
         """Record this write; True when it overwrites a concurrent one."""
-        key = (name, self.digest(incoming))
-        new_digest = self.digest(new)
-        now = time.monotonic()
-        with self._lock:
-            previous = self._table.pop(key, None)
-            self._table[key] = (now, new_digest)
-            self._expire(now)
-        if previous is None:
-            return False
-        written, previous_digest = previous
-        return written >= started and previous_digest != new_digest
+        return bool(self.check_many([(name, incoming, new)], started))
 
-    def _expire(self, now: float) -> None:
+    def check_many(
+        self,
+        writes: list[tuple[str, str, str]],
+        started: float,
+        now: float | None = None,
+    ) -> list[str]:
+        """Record one response's writes ``(name, incoming, new)``; the names
+        whose write overwrites a concurrent one."""
+        salt = self._salt
+        if now is None:
+            now = time.monotonic()
+        raced: list[str] = []
+        with self._lock:
+            table = self._table
+            for name, incoming, new in writes:
+                key = (name, hash(incoming) ^ salt)
+                digest = hash(new) ^ salt
+                previous = table.pop(key, None)
+                table[key] = (now, digest)
+                if (
+                    previous is not None
+                    and previous[0] >= started
+                    and previous[1] != digest
+                ):
+                    raced.append(name)
+            if len(table) > self.max_entries or now - self._swept > _SWEEP_EVERY:
+                self._sweep(now)
+        return raced
+
+    def _sweep(self, now: float) -> None:
         """Drop the oldest entries: past ``max_age`` or beyond ``max_entries``."""
+        self._swept = now
         table = self._table
         while table:
-            oldest_key = next(iter(table))
+            oldest = next(iter(table))
             if (
                 len(table) <= self.max_entries
-                and now - table[oldest_key][0] <= self.max_age
+                and now - table[oldest][0] <= self.max_age
             ):
                 break
-            del table[oldest_key]
+            del table[oldest]

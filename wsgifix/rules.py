@@ -1141,26 +1141,29 @@ def response_rules(
                     problem,
                 )
             )
+    crowded = too_many_cookies(headers, e.url)
+    if crowded is not None:
+        found.append((crowded, problem))
+    return found
+
+
+def too_many_cookies(headers: Sequence[str], url: str) -> Finding | None:
+    """The response sets over 20 cookies or 8192 bytes of Set-Cookie."""
     total = sum(map(len, headers))  # latin-1 text: one octet per character
     if total * 4 > MAX_HEADER_BYTES:  # only then can the exact count matter
         total = sum(octet_length(h) for h in headers)
-    if len(headers) > MAX_COOKIES or total > MAX_HEADER_BYTES:
-        found.append(
-            (
-                Finding(
-                    "too-many-cookies",
-                    WARNING,
-                    None,
-                    f"one response on {e.url} sets {len(headers)} cookies "
-                    f"({total} bytes of Set-Cookie); browsers evict beyond 180 per "
-                    "host and servers reject large Cookie headers. Store less in "
-                    "cookies.",
-                    False,
-                ),
-                problem,
-            )
-        )
-    return found
+    if len(headers) <= MAX_COOKIES and total <= MAX_HEADER_BYTES:
+        return None
+    return Finding(
+        "too-many-cookies",
+        WARNING,
+        None,
+        f"one response on {url} sets {len(headers)} cookies "
+        f"({total} bytes of Set-Cookie); browsers evict beyond 180 per "
+        "host and servers reject large Cookie headers. Store less in "
+        "cookies.",
+        False,
+    )
 
 
 _MAX_KEY_TEXT = 2048
@@ -1200,7 +1203,30 @@ class VerdictCache:
 _now = time.monotonic
 
 
-_ODD = re.compile(r"[\x00-\x1f\x7f]|[^\x00-\xff]")
+_WIDE = re.compile(r"[^\x00-\xff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # _CTL: all but the tab
+
+
+def value_facts(value: str, name: str, max_size: int) -> tuple[Any, ...] | None:
+    """What the rules read of a cookie's value (``value`` as in the header,
+    ``name`` stripped): None for printable ASCII well within ``max_size``
+    (the common case), else its size when over the limit and whether it
+    holds characters beyond latin-1, CR or LF, other controls, and a tab."""
+    if (
+        value.isascii()
+        and value.isprintable()
+        and 4 * len(name) + len(value) <= max_size
+    ):
+        return None
+    stripped = value.strip(" \t")
+    octets = octet_length(name) + octet_length(stripped)
+    return (
+        octets if octets > max_size else 0,
+        _WIDE.search(value) is not None,
+        "\r" in value or "\n" in value,
+        _CONTROL.search(value) is not None,
+        "\t" in stripped,
+    )
 
 
 def _cache_key(
@@ -1214,21 +1240,12 @@ def _cache_key(
     pair = header if semi < 0 else header[:semi]
     pair_end = len(pair.rstrip(" \t"))
     name, eq, value = pair.partition("=")
-    if not eq:
-        return pair_end, None
-    name, value = name.strip(" \t"), value.strip(" \t")
-    size = (
-        octet_length(name) + octet_length(value) if len(pair) > s.max_size // 4 else 0
-    )
-    facts = (
-        size if size > s.max_size else 0,
-        _ODD.search(pair) is not None,
-        "\t" in name or "\t" in value,
-        not name and not value,
-        name in e.cookies,
-    )
+    name = name.strip(" \t")
+    if not eq or not name:
+        return pair_end, None  # a nameless cookie's message quotes its value
     if len(header) + e_len > _MAX_KEY_TEXT:
         return pair_end, None  # long client text is judged, not kept
+    facts = (value_facts(value, name, s.max_size), "\t" in name, name in e.cookies)
     return pair_end, (header[pair_end:], name, facts, e_key)
 
 
