@@ -2915,3 +2915,118 @@ def test_a_remembered_walk_equals_a_fresh_one(
     fresh = environ("40001")
     make()(fresh, lambda *a: None)
     assert second == fresh
+
+
+# -- a long X-Forwarded-For is remembered by its last items (issue 7) ----------
+
+WINDOW_ITEMS = st.sampled_from(
+    [
+        "203.0.113.9",
+        "127.0.0.1",
+        "127.0.0.2:80",
+        "unknown",
+        "_hidden",
+        "bad item",
+        "10.0.0.1",
+        "::1",
+        "[2001:db8::1]:443",
+        "",
+        " ",
+    ]
+)
+
+
+@hsettings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    left=st.lists(WINDOW_ITEMS, min_size=1, max_size=400),
+    other_left=st.lists(WINDOW_ITEMS, min_size=1, max_size=400),
+    tail=st.lists(WINDOW_ITEMS, max_size=80),
+    proxies=st.sampled_from(["127.0.0.1", "127.0.0.0/8 10.0.0.0/8 ::1", "*"]),
+    hops=st.sampled_from([0, 1, 3]),
+    peer=st.sampled_from(["127.0.0.1", "192.0.2.1"]),
+    clear=st.booleans(),
+)
+def test_a_remembered_long_chain_equals_a_fresh_walk(
+    left: list[str],
+    other_left: list[str],
+    tail: list[str],
+    proxies: str,
+    hops: int,
+    peer: str,
+    clear: bool,
+) -> None:
+    """Two long X-Forwarded-For that end alike: the second request, answered
+    from what the first left in the memo, gets the environ (or the 400) a
+    fresh layer gives it, whatever the walk reads."""
+    settings = {
+        "trusted_proxies": proxies,
+        "trusted_hops": hops,
+        "trusted_headers": "x-forwarded-for x-forwarded-proto",
+        "clear_untrusted": clear,
+        "on_invalid": "ignore",
+    }
+
+    def make() -> ProxyMiddleware:
+        return ProxyMiddleware(lambda e, s: [], **settings)
+
+    def environ(items: list[str]) -> dict[str, Any]:
+        return {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/",
+            "SERVER_NAME": "waitress.invalid",
+            "SERVER_PORT": "8080",
+            "HTTP_HOST": "127.0.0.1:8080",
+            "REMOTE_ADDR": peer,
+            "REMOTE_PORT": "40000",
+            "wsgi.url_scheme": "http",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_FOR": ", ".join(items + tail),
+        }
+
+    def answer(layer: ProxyMiddleware, env: dict[str, Any]) -> Any:
+        statuses: list[str] = []
+        layer(env, lambda status, headers, *a: statuses.append(status))
+        return statuses, env
+
+    remembering = make()
+    answer(remembering, environ(left))
+    assert answer(remembering, environ(other_left)) == answer(
+        make(), environ(other_left)
+    )
+
+
+def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:
+    """10,000 entries from a client through one trusted proxy: the memo
+    keeps the last 512 characters, so a repeat with other forged entries
+    further left is answered from it, and the key keeps no long text."""
+    layer = ProxyMiddleware(
+        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
+    )
+    walks = 0
+    original = layer._apply
+
+    def counting(*args: Any) -> None:
+        nonlocal walks
+        walks += 1
+        original(*args)
+
+    layer._apply = counting  # type: ignore[method-assign]
+    for forged in ("198.51.100.", "192.0.2."):
+        chain = ", ".join(f"{forged}{i % 250 + 1}" for i in range(9_900))
+        chain += ", 10.1.1.1" * 100
+        env = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "app.example",
+            "wsgi.url_scheme": "http",
+            "HTTP_X_FORWARDED_FOR": chain + ", 203.0.113.9",
+        }
+        layer(env, lambda *a: None)
+        assert env["REMOTE_ADDR"] == "203.0.113.9"
+        assert env["HTTP_X_FORWARDED_FOR"] == "203.0.113.9"
+        assert env["wsgifix.orig"]["HTTP_X_FORWARDED_FOR"] == chain + ", 203.0.113.9"
+    assert walks == 1
+    (key,) = layer._memo
+    assert sum(len(str(part)) for part in key) < 1_000

@@ -87,8 +87,11 @@ _INPUTS = (
     "SERVER_PORT",
     "SERVER_SOFTWARE",
 )
-# Longer header values are walked every time instead (a memo key is hashed).
+# Longer header values are walked every time instead (a memo key is hashed),
+# but for X-Forwarded-For, whose last _WINDOW characters may stand for it.
 _MEMO_TEXT = 2048
+_WINDOW = 512
+_XFF_AT = _INPUTS.index(XFF)
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -196,14 +199,6 @@ def _rightmost(value: str, h: int) -> tuple[str | None, str]:
     return items[-1], ", ".join(reversed(items))
 
 
-def _text_length(values: tuple[Any, ...]) -> int:
-    """Total length of the memo key's text (a non-text value: no memo)."""
-    try:
-        return sum(map(len, filter(None, values)))
-    except TypeError:
-        return _MEMO_TEXT + 1
-
-
 def _host_view(host: str, port: int | None, scheme: str) -> tuple[str, str, str]:
     """(HTTP_HOST, SERVER_NAME, SERVER_PORT): the port omitted from HTTP_HOST
     when it is the scheme's default, SERVER_PORT always digits."""
@@ -255,7 +250,7 @@ class ProxyMiddleware:
         self.trust_nobody = not self.peers and not self.hops
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
-        self._memo: dict[tuple[Any, ...], tuple[Any, TrustDecision]] = {}
+        self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._log_calls = 0
         self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
@@ -264,31 +259,43 @@ class ProxyMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        orig: dict[str, str | None] = {}
-        environ["wsgifix.orig"] = orig
+        orig: dict[str, str | None]
         try:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
                 key = tuple(map(environ.get, _INPUTS))
-                if _text_length(key) > _MEMO_TEXT:
-                    self._apply(environ, orig)
-                else:
-                    memo = self._memo.get(key)
-                    if memo is None:
-                        self._apply_and_remember(environ, orig, key)
+                try:
+                    size = sum(map(len, filter(None, key)))
+                except TypeError:  # a value that is not text: no memo
+                    size = _MEMO_TEXT + 1
+                windowed = False
+                if size > _MEMO_TEXT:
+                    key, windowed = self._window_key(key, size)
+                memo = self._memo.get(key) if key else None
+                if memo is None:
+                    environ["wsgifix.orig"] = orig = {}
+                    if key and self._window_safe(environ, windowed):
+                        self._apply_and_remember(environ, orig, key, windowed)
                     else:
-                        diff, remembered = memo
-                        for name, value in diff:
-                            old = environ.get(name)
-                            if old != value:
-                                orig[name] = old
-                                if value is None:
-                                    del environ[name]
-                                else:
-                                    environ[name] = value
-                        environ["wsgifix.trust"] = remembered
+                        self._apply(environ, orig)
+                else:
+                    template, updates, deletes, live, remembered = memo
+                    environ["wsgifix.orig"] = orig = template.copy()
+                    environ.update(updates)
+                    for name in deletes:
+                        del environ[name]
+                    for name, value in live:  # values outside the memo key
+                        old = environ.get(name)
+                        if old != value:
+                            orig[name] = old
+                            if value is None:
+                                del environ[name]
+                            else:
+                                environ[name] = value
+                    environ["wsgifix.trust"] = remembered
             else:
                 # Nothing forwarded: only the scheme and the Host. This runs
                 # on most requests, so it is written out, with cached verdicts.
+                environ["wsgifix.orig"] = orig = {}
                 peer = environ.get("REMOTE_ADDR") or ""
                 decision = self._quiet_cache.get(peer)
                 environ["wsgifix.trust"] = decision or self._quiet(peer)
@@ -334,13 +341,18 @@ class ProxyMiddleware:
         environ: WSGIEnvironment,
         orig: dict[str, str | None],
         key: tuple[Any, ...],
+        windowed: bool,
     ) -> None:
         """Run the walk, and remember its effect for identical requests.
 
         Requests from one client through one proxy repeat the same header
         values, so the environ changes are kept per input tuple (every
-        environ value the walk reads), bounded. A walk that logged or was
-        rejected is not remembered, so its log line keeps its own limits.
+        environ value the walk reads), bounded: the originals (known from
+        the key), the new values and the removals. REMOTE_PORT (not in the
+        key: it varies per socket) and a windowed X-Forwarded-For (see
+        _window_key) are compared per request instead. A walk that logged
+        or was rejected is not remembered, so its log line keeps its own
+        limits.
         """
         logged = self._log_calls
         self._apply(environ, orig)
@@ -351,10 +363,82 @@ class ProxyMiddleware:
             # The client's address and port replace the peer's whatever they
             # were (REMOTE_PORT is not part of the key: it varies per socket).
             changed += ["REMOTE_ADDR", "REMOTE_PORT"]
-        diff = tuple((name, environ.get(name)) for name in dict.fromkeys(changed))
+        template: dict[str, str | None] = {}
+        updates: dict[str, str] = {}
+        deletes: list[str] = []
+        live: list[tuple[str, str | None]] = []
+        for name in dict.fromkeys(changed):
+            value = environ.get(name)
+            if name == "REMOTE_PORT" or (windowed and name == XFF):
+                live.append((name, value))
+                continue
+            old = orig.get(name, environ.get(name))
+            if old == value:
+                continue
+            template[name] = old
+            if value is None:
+                deletes.append(name)
+            else:
+                updates[name] = value
         if len(self._memo) >= _CACHE_SIZE:
             self._memo.clear()
-        self._memo[key] = (diff, environ["wsgifix.trust"])
+        memo = (
+            template,
+            updates,
+            tuple(deletes),
+            tuple(live),
+            environ["wsgifix.trust"],
+        )
+        self._memo[key] = memo
+
+    def _window_key(
+        self, key: tuple[Any, ...], size: int
+    ) -> tuple[tuple[Any, ...], bool]:
+        """The memo key for a request with ``size`` characters of inputs
+        (``()``: no memo), and whether X-Forwarded-For is windowed.
+
+        A long X-Forwarded-For (a hostile client's, say) is walked from the
+        right and the walk stops at the client, so the key holds its last
+        items only (whole items, at most _WINDOW characters) when the walk
+        provably ends inside them (:meth:`_window_safe`). Any other long
+        value is judged every time and not kept."""
+        xff = key[_XFF_AT]
+        if not isinstance(xff, str) or size - len(xff) + _WINDOW > _MEMO_TEXT:
+            return (), False
+        comma = xff.find(",", len(xff) - _WINDOW)
+        if comma < 0:
+            return (), False
+        tail = ("window", xff[comma + 1 :])
+        return (*key[:_XFF_AT], tail, *key[_XFF_AT + 1 :]), True
+
+    def _window_safe(self, environ: WSGIEnvironment, windowed: bool) -> bool:
+        """True unless the X-Forwarded-For walk may read past the window: then
+        its result may depend on text the key does not hold."""
+        if not windowed:
+            return True
+        peer = environ.get("REMOTE_ADDR") or ""
+        if (
+            self._trusted_by(peer) is None
+            or XFF not in self.trusted_keys
+            or (FORWARDED in self.trusted_keys and FORWARDED in environ)
+        ):
+            return True  # X-Forwarded-For is not walked at all
+        value: str = environ[XFF]
+        tail = value[value.find(",", len(value) - _WINDOW) + 1 :]
+        for count, item in enumerate(iter_from_right(tail), 1):
+            if self.hops:
+                if count > self.hops:
+                    return True
+                continue
+            if count > MAX_HOPS:
+                return True  # the walk stops here ("still trusted after")
+            try:
+                node = parse_xff_item(item)
+            except HeaderError:
+                return True
+            if node.ip is None or node.ip not in self.peers:
+                return True  # the client: the walk stops here
+        return False
 
     def _quiet(self, peer: str) -> TrustDecision:
         """The decision for a request without forwarding headers (cached)."""
@@ -688,11 +772,14 @@ class ProxyMiddleware:
     ) -> None:
         """Log at most once per ``every`` seconds per key (bounded), so logs
         cannot flood; ``every=math.inf`` logs once per wrapped app."""
-        self._log_calls += 1
         now = time.monotonic()
         last = self._logged.get(key)
         if last is not None and now - last < every:
+            # A request whose line is held back may be remembered only when
+            # the line is never due again (see _apply_and_remember).
+            self._log_calls += every != math.inf
             return
+        self._log_calls += 1
         if len(self._logged) >= _LOG_KEYS:
             self._logged.clear()
         self._logged[key] = now
