@@ -156,8 +156,9 @@ def effective_request(environ: WSGIEnvironment) -> Request:
 # rules.value_facts) and whether the request carried the name. The entry: the suffix
 # replacing each header's text from its first ';' (None: unchanged; a None
 # tuple: nothing changed), the findings (without too-many-cookies, which the
-# sizes decide), and until when all of them are known to be logged.
-_Memo = tuple[tuple[str | None, ...] | None, tuple[Finding, ...], list[float]]
+# sizes decide), until when all of them are known to be logged, and how many
+# characters the fixes add to the Set-Cookie headers.
+_Memo = tuple[tuple[str | None, ...] | None, tuple[Finding, ...], list[float], int]
 
 
 def _one_line(finding: Finding) -> Finding:
@@ -267,38 +268,38 @@ class CookieMiddleware:
                 earlier = environ.get("wsgifix.findings")
                 if earlier is not None:
                     del earlier[mark:]
-            for name, _ in headers:
+            positions = None
+            for i, (name, _) in enumerate(headers):
                 if len(name) == 10 and name.lower() == "set-cookie":
-                    headers = self._audit(environ, headers, started)
-                    break
+                    if positions is None:
+                        positions = [i]
+                    else:
+                        positions.append(i)
+            if positions is not None:
+                try:
+                    headers = self._audit_headers(environ, headers, positions, started)
+                except Exception:  # a bug here must not cost the response
+                    self._log_once(
+                        ("internal-error", None),
+                        logging.ERROR,
+                        "the Set-Cookie audit failed; headers sent unchanged",
+                        exc_info=True,
+                    )
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, audited_start_response)
 
-    def _audit(
-        self, environ: WSGIEnvironment, headers: list[tuple[str, str]], started: float
-    ) -> list[tuple[str, str]]:
-        try:
-            return self._audit_headers(environ, headers, started)
-        except Exception:  # a bug here must not cost the response
-            self._log_once(
-                ("internal-error", None),
-                logging.ERROR,
-                "the Set-Cookie audit failed; headers sent unchanged",
-                exc_info=True,
-            )
-            return headers
-
     def _audit_headers(
-        self, environ: WSGIEnvironment, headers: list[tuple[str, str]], started: float
+        self,
+        environ: WSGIEnvironment,
+        headers: list[tuple[str, str]],
+        positions: list[int],
+        started: float,
     ) -> list[tuple[str, str]]:
-        positions = [
-            i
-            for i, (name, _) in enumerate(headers)
-            if len(name) == 10 and name.lower() == "set-cookie"
-        ]
+        """The headers to send for one response (its Set-Cookie at
+        ``positions``), its findings reported."""
         values = [headers[i][1] for i in positions]
         get = environ.get
         jar: str = get("HTTP_COOKIE", "")
@@ -306,21 +307,24 @@ class CookieMiddleware:
         script = get("SCRIPT_NAME", "")
         path = script + get("PATH_INFO", "")
         slash = path.rfind("/")
-        request = (
+        # What the rules read of the response and its request, cookie values
+        # excepted (see _Memo): the request's fields, then three per header.
+        host = get("HTTP_HOST") or get("SERVER_NAME", "")
+        site = get("HTTP_SEC_FETCH_SITE", "")
+        dest = get("HTTP_SEC_FETCH_DEST", "")
+        key: list[Any] | None = [
             scheme,
-            get("HTTP_HOST") or get("SERVER_NAME", ""),
+            host,
             script,
             path[:slash] if slash > 0 and path[0] == "/" else "/",  # default-path
-            get("HTTP_SEC_FETCH_SITE", ""),
-            get("HTTP_SEC_FETCH_DEST", ""),
+            site,
+            dest,
             None if scheme == "https" else _tls_hint(environ),
-        )
-        # What the rules read of each header, its value excepted (see
-        # _Memo), and the race detector's writes.
-        key: list[Any] | None = [request]
-        size = len(path) + len(request[1]) + len(request[4]) + len(request[5])
+        ]
+        size = len(path) + len(host) + len(site) + len(dest)
+        total = 0  # characters of Set-Cookie, for too-many-cookies
         semis: list[int] = []
-        writes: dict[str, tuple[str, str, str]] = {}
+        writes: dict[str, tuple[str, str]] = {}
         look = jar and (self.races is not None or scheme != "https")
         max_size = self.rules.max_size
         for value in values:
@@ -328,58 +332,60 @@ class CookieMiddleware:
             if semi < 0:
                 semi = len(value)
             eq = value.find("=", 0, semi)
+            name = value[:eq] if eq > 0 else ""
+            stripped = name.strip(" \t")
             cookie = value[eq + 1 : semi]
-            if look:
-                name = value[:eq].strip(" \t") if eq > 0 else ""
-                incoming = cookie_value(jar, name) if name else None
-                if incoming is not None:
-                    # One check per name and response (the last value it
-                    # sets): a response that sets a name twice does not race.
-                    writes[name] = (name, incoming, cookie.strip(" \t"))
-            else:
-                incoming = None
-            if key is None:
-                continue
-            if eq <= 0 or not value[:eq].strip(" \t"):
+            total += len(value)
+            incoming = cookie_value(jar, stripped) if look and stripped else None
+            if incoming is not None:
+                # One check per name and response (the last value it sets):
+                # a response that sets a name twice does not race itself.
+                writes[stripped] = (incoming, cookie)
+            if not stripped:
                 key = None  # a nameless cookie's message quotes its value
-                continue
-            if cookie.isascii() and cookie.isprintable() and 3 * eq + semi <= max_size:
-                facts: Any = scheme == "https" or incoming is not None
-            else:  # see value_facts
-                stripped = value[:eq].strip(" \t")
-                facts = (
-                    value_facts(cookie, stripped, max_size),
-                    "\t" in stripped,
-                    incoming is not None,
-                )
-            attributes = value[semi:]
-            size += eq + len(attributes)
-            key.append((value[:eq], attributes, facts))
-            semis.append(semi)
+            elif key is not None:
+                if (
+                    cookie.isascii()
+                    and cookie.isprintable()
+                    and 3 * eq + semi <= max_size
+                ):
+                    facts: Any = scheme == "https" or incoming is not None
+                else:  # see value_facts
+                    facts = (
+                        value_facts(cookie, stripped, max_size),
+                        "\t" in stripped,
+                        incoming is not None,
+                    )
+                attributes = value[semi:]
+                size += eq + len(attributes)
+                key += (name, attributes, facts)
+                semis.append(semi)
         if key is not None and size > _MAX_KEY_TEXT:
             key = None  # long client text is judged, not kept
         shape = tuple(key) if key is not None else None
         memo = self.responses.get(shape) if shape is not None else None
         if memo is None:
             fixed, memo = self._judge(environ, values, shape, semis)
+            total = sum(map(len, fixed))
         else:
-            suffixes = memo[0]
+            suffixes, _, _, grown = memo
             fixed = values
             if suffixes is not None:
                 fixed = [
                     value if suffix is None else value[:semi] + suffix
                     for value, suffix, semi in zip(values, suffixes, semis, strict=True)
                 ]
+                total += grown
         findings = memo[1]
         extra: list[Finding] = []
-        if len(fixed) > MAX_COOKIES or sum(map(len, fixed)) * 4 > MAX_HEADER_BYTES:
+        if total * 4 > MAX_HEADER_BYTES or len(fixed) > MAX_COOKIES:
             # The sizes decide, so this one is never memoized.
             crowded = too_many_cookies(fixed, _url(environ))
             if crowded is not None:
                 extra.append(_one_line(crowded))
         now = time.monotonic()
         if writes and self.races is not None:
-            raced = self.races.check_many(list(writes.values()), started, now)
+            raced = self.races.check_many(writes, started, now)
             if raced:
                 extra.extend(self._race_findings(raced, _url(environ)))
         if findings or extra:
@@ -402,7 +408,7 @@ class CookieMiddleware:
         e = effective_request(environ)
         fixed, judged = audit(values, e, self.rules, self.verdicts)
         kept = tuple(f for f, _ in judged if f.rule != "too-many-cookies")
-        memo: _Memo = (None, kept, [0.0])
+        memo: _Memo = (None, kept, [0.0], 0)
         if shape is None:
             return fixed, memo
         suffixes: list[str | None] = []
@@ -414,7 +420,8 @@ class CookieMiddleware:
             else:
                 return fixed, memo  # an edit inside the pair: not kept
         changed = any(suffix is not None for suffix in suffixes)
-        memo = (tuple(suffixes) if changed else None, kept, [0.0])
+        grown = sum(map(len, fixed)) - sum(map(len, values))
+        memo = (tuple(suffixes) if changed else None, kept, [0.0], grown)
         self.responses.put(shape, memo)
         return (fixed if changed else values), memo
 

@@ -56,25 +56,26 @@ class RaceDetector:
 
     def check(self, name: str, incoming: str, new: str, started: float) -> bool:
         """Record this write; True when it overwrites a concurrent one."""
-        return bool(self.check_many([(name, incoming, new)], started))
+        return bool(self.check_many({name: (incoming, new)}, started))
 
     def check_many(
         self,
-        writes: list[tuple[str, str, str]],
+        writes: dict[str, tuple[str, str]],
         started: float,
         now: float | None = None,
     ) -> list[str]:
-        """Record one response's writes ``(name, incoming, new)``; the names
-        whose write overwrites a concurrent one."""
+        """Record one response's writes, ``{name: (incoming value, new
+        value)}`` (values compared without surrounding spaces and tabs); the
+        names whose write overwrites a concurrent one."""
         salt = self._salt
         if now is None:
             now = time.monotonic()
         raced: list[str] = []
         with self._lock:
             table = self._table
-            for name, incoming, new in writes:
+            for name, (incoming, new) in writes.items():
                 key = (name, hash(incoming) ^ salt)
-                digest = hash(new) ^ salt
+                digest = hash(new.strip(" \t")) ^ salt
                 previous = table.pop(key, None)
                 table[key] = (now, digest)
                 if (
