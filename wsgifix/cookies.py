@@ -59,6 +59,7 @@ log = logging.getLogger("wsgifix.cookies")
 _LOG_INTERVAL = 60.0
 _LOG_KEYS = 4096
 _RECENT = 50
+_PENDING = 256
 _TLS_HEADERS = {
     "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
     "HTTP_FORWARDED": "Forwarded",
@@ -227,8 +228,12 @@ class CookieMiddleware:
         self.races = RaceDetector() if cfg["detect_races"] else None
         self.verdicts = VerdictCache()
         self.responses = VerdictCache()  # whole responses, see _response_shape
-        self.recent: deque[Finding] = deque(maxlen=_RECENT)
-        self.counts: dict[str, int] = {}
+        self._recent: deque[Finding] = deque(maxlen=_RECENT)
+        self._counts: dict[str, int] = {}
+        # Findings of the last responses, folded into the two above when
+        # they are read or when _PENDING responses wait (one append per
+        # response on the hot path).
+        self._pending: list[tuple[Finding, ...]] = []
         self._logged: dict[tuple[str, str | None], float] = {}
         self._lock = threading.Lock()
 
@@ -464,10 +469,10 @@ class CookieMiddleware:
             listed.extend(plain)
         due: list[Finding] = []
         with self._lock:
-            self.recent.extend(plain)
-            counts = self.counts
-            for finding in plain:
-                counts[finding.rule] = counts.get(finding.rule, 0) + 1
+            pending = self._pending
+            pending.append(plain)
+            if len(pending) >= _PENDING:
+                self._fold()
             if now >= quiet[0]:
                 quiet[0] = self._due(findings, now, due)
             if extra:
@@ -478,6 +483,31 @@ class CookieMiddleware:
             fixed = " [fixed]" if finding.fixed else ""
             message = one_line(finding.message)
             log.log(level, "%s (%s)%s", message, finding.rule, fixed)
+
+    @property
+    def recent(self) -> deque[Finding]:
+        """This app's last 50 findings, oldest first."""
+        with self._lock:
+            self._fold()
+            return self._recent
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many findings of each rule this app's responses had."""
+        with self._lock:
+            self._fold()
+            return self._counts
+
+    def _fold(self) -> None:
+        """Move the pending findings into recent and counts (under the lock)."""
+        recent = self._recent
+        counts = self._counts
+        for findings in self._pending[-_RECENT:]:
+            recent.extend(findings)
+        for findings in self._pending:
+            for finding in findings:
+                counts[finding.rule] = counts.get(finding.rule, 0) + 1
+        self._pending.clear()
 
     def _due(
         self, findings: Iterable[Finding], now: float, due: list[Finding]
