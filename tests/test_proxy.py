@@ -3000,7 +3000,7 @@ def test_a_remembered_long_chain_equals_a_fresh_walk(
 
 def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:
     """10,000 entries from a client through one trusted proxy: the memo
-    keeps the last 512 characters, so a repeat with other forged entries
+    keeps the last 256 characters, so a repeat with other forged entries
     further left is answered from it, and the key keeps no long text."""
     layer = ProxyMiddleware(
         lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"

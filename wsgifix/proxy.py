@@ -75,9 +75,10 @@ HEADER_NAMES = {
     XFBY: "X-Forwarded-By",
 }
 _HEADER_KEYS = frozenset(HEADER_NAMES)
-# Every environ value the walk reads: the memo key (see _apply_and_remember).
+# Every environ value the walk reads: the memo key (see _apply_and_remember),
+# X-Forwarded-For last (see _window_key).
 _INPUTS = (
-    *HEADER_NAMES,
+    *(key for key in HEADER_NAMES if key != XFF),
     "REMOTE_ADDR",
     "HTTP_HOST",
     "wsgi.url_scheme",
@@ -86,12 +87,12 @@ _INPUTS = (
     "SERVER_NAME",
     "SERVER_PORT",
     "SERVER_SOFTWARE",
+    XFF,
 )
 # Longer header values are walked every time instead (a memo key is hashed),
 # but for X-Forwarded-For, whose last _WINDOW characters may stand for it.
 _MEMO_TEXT = 2048
-_WINDOW = 512
-_XFF_AT = _INPUTS.index(XFF)
+_WINDOW = 256
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -402,14 +403,13 @@ class ProxyMiddleware:
         items only (whole items, at most _WINDOW characters) when the walk
         provably ends inside them (:meth:`_window_safe`). Any other long
         value is judged every time and not kept."""
-        xff = key[_XFF_AT]
+        xff = key[-1]
         if not isinstance(xff, str) or size - len(xff) + _WINDOW > _MEMO_TEXT:
             return (), False
         comma = xff.find(",", len(xff) - _WINDOW)
         if comma < 0:
             return (), False
-        tail = ("window", xff[comma + 1 :])
-        return (*key[:_XFF_AT], tail, *key[_XFF_AT + 1 :]), True
+        return key[:-1] + (("window", xff[comma + 1 :]),), True
 
     def _window_safe(self, environ: WSGIEnvironment, windowed: bool) -> bool:
         """True unless the X-Forwarded-For walk may read past the window: then
