@@ -409,7 +409,7 @@ class ProxyMiddleware:
         comma = xff.find(",", len(xff) - _WINDOW)
         if comma < 0:
             return (), False
-        return key[:-1] + (("window", xff[comma + 1 :]),), True
+        return (*key[:-1], ("window", xff[comma + 1 :])), True
 
     def _window_safe(self, environ: WSGIEnvironment, windowed: bool) -> bool:
         """True unless the X-Forwarded-For walk may read past the window: then
