@@ -60,6 +60,9 @@ _LOG_INTERVAL = 60.0
 _LOG_KEYS = 4096
 _RECENT = 50
 _PENDING = 256
+# Text a response memo key may hold: the client's part stays within
+# rules._MAX_KEY_TEXT, the app's (cookie names and attributes) within this.
+_MAX_RESPONSE_TEXT = 8192
 _TLS_HEADERS = {
     "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
     "HTTP_FORWARDED": "Forwarded",
@@ -326,7 +329,9 @@ class CookieMiddleware:
             dest,
             None if scheme == "https" else _tls_hint(environ),
         ]
-        size = len(path) + len(host) + len(site) + len(dest)
+        size = len(path) + len(host) + len(site) + len(dest)  # the client's text
+        if size > _MAX_KEY_TEXT:
+            key = None  # long client text is judged, not kept
         total = 0  # characters of Set-Cookie, for too-many-cookies
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] = {}
@@ -362,11 +367,11 @@ class CookieMiddleware:
                         incoming is not None,
                     )
                 attributes = value[semi:]
-                size += eq + len(attributes)
+                size += eq + len(attributes)  # the app's text
                 key += (name, attributes, facts)
                 semis.append(semi)
-        if key is not None and size > _MAX_KEY_TEXT:
-            key = None  # long client text is judged, not kept
+        if size > _MAX_RESPONSE_TEXT:
+            key = None
         shape = tuple(key) if key is not None else None
         memo = self.responses.get(shape) if shape is not None else None
         if memo is None:
