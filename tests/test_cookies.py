@@ -1204,7 +1204,8 @@ def test_the_race_table_is_bounded_in_size_and_time(clock: Clock) -> None:
     for i in range(200):
         clock.now += 0.001
         layer(make_environ(HTTP_COOKIE=f"cart=v{i}"), Server().start_response)
-    assert len(layer.races) == 32
+    # Full, the table drops its oldest eighth at once: 28 to 32 entries.
+    assert 32 - 32 // 8 <= len(layer.races) <= 32
     clock.now += MAX_AGE + 1
     layer(make_environ(HTTP_COOKIE="cart=fresh"), Server().start_response)
     assert len(layer.races) == 1

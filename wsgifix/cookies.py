@@ -277,15 +277,19 @@ class CookieMiddleware:
                 if earlier is not None:
                     del earlier[mark:]
             positions = None
-            for i, (name, _) in enumerate(headers):
+            for i, (name, value) in enumerate(headers):
                 if len(name) == 10 and name.lower() == "set-cookie":
                     if positions is None:
                         positions = [i]
+                        values = [value]
                     else:
                         positions.append(i)
+                        values.append(value)
             if positions is not None:
                 try:
-                    headers = self._audit_headers(environ, headers, positions, started)
+                    headers = self._audit_headers(
+                        environ, headers, positions, values, started
+                    )
                 except Exception:  # a bug here must not cost the response
                     self._log_once(
                         ("internal-error", None),
@@ -304,11 +308,11 @@ class CookieMiddleware:
         environ: WSGIEnvironment,
         headers: list[tuple[str, str]],
         positions: list[int],
+        values: list[str],
         started: float,
     ) -> list[tuple[str, str]]:
-        """The headers to send for one response (its Set-Cookie at
+        """The headers to send for one response (its Set-Cookie ``values`` at
         ``positions``), its findings reported."""
-        values = [headers[i][1] for i in positions]
         get = environ.get
         jar: str = get("HTTP_COOKIE", "")
         scheme = get("wsgi.url_scheme", "http")
@@ -332,7 +336,6 @@ class CookieMiddleware:
         size = len(path) + len(host) + len(site) + len(dest)  # the client's text
         if size > _MAX_KEY_TEXT:
             key = None  # long client text is judged, not kept
-        total = 0  # characters of Set-Cookie, for too-many-cookies
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] = {}
         look = jar and (self.races is not None or scheme != "https")
@@ -344,32 +347,31 @@ class CookieMiddleware:
             eq = value.find("=", 0, semi)
             name = value[:eq] if eq > 0 else ""
             stripped = name.strip(" \t")
-            cookie = value[eq + 1 : semi]
-            total += len(value)
-            incoming = cookie_value(jar, stripped) if look and stripped else None
-            if incoming is not None:
-                # One check per name and response (the last value it sets):
-                # a response that sets a name twice does not race itself.
-                writes[stripped] = (incoming, cookie)
             if not stripped:
                 key = None  # a nameless cookie's message quotes its value
-            elif key is not None:
-                if (
-                    cookie.isascii()
-                    and cookie.isprintable()
-                    and 3 * eq + semi <= max_size
-                ):
-                    facts: Any = scheme == "https" or incoming is not None
-                else:  # see value_facts
-                    facts = (
-                        value_facts(cookie, stripped, max_size),
-                        "\t" in stripped,
-                        incoming is not None,
-                    )
-                attributes = value[semi:]
-                size += eq + len(attributes)  # the app's text
-                key += (name, attributes, facts)
-                semis.append(semi)
+                continue
+            if look and stripped in jar:
+                incoming = cookie_value(jar, stripped)
+                if incoming is not None:
+                    # One check per name and response (the last value it
+                    # sets): a response that sets a name twice does not race.
+                    writes[stripped] = (incoming, value[eq + 1 : semi])
+            else:
+                incoming = None
+            if key is None:
+                continue
+            if value.isascii() and value.isprintable() and 3 * eq + semi <= max_size:
+                facts: Any = scheme == "https" or incoming is not None
+            else:  # see value_facts
+                facts = (
+                    value_facts(value[eq + 1 : semi], stripped, max_size),
+                    "\t" in stripped,
+                    incoming is not None,
+                )
+            attributes = value[semi:]
+            size += eq + len(attributes)  # the app's text
+            key += (name, attributes, facts)
+            semis.append(semi)
         if size > _MAX_RESPONSE_TEXT:
             key = None
         shape = tuple(key) if key is not None else None
@@ -380,6 +382,7 @@ class CookieMiddleware:
         else:
             suffixes, _, _, grown = memo
             fixed = values
+            total = sum(map(len, values))  # characters of Set-Cookie
             if suffixes is not None:
                 fixed = [
                     value if suffix is None else value[:semi] + suffix
@@ -387,19 +390,22 @@ class CookieMiddleware:
                 ]
                 total += grown
         findings = memo[1]
-        extra: list[Finding] = []
+        extra: list[Finding] | None = None
         if total * 4 > MAX_HEADER_BYTES or len(fixed) > MAX_COOKIES:
             # The sizes decide, so this one is never memoized.
             crowded = too_many_cookies(fixed, _url(environ))
             if crowded is not None:
-                extra.append(_one_line(crowded))
-        now = time.monotonic()
+                extra = [_one_line(crowded)]
         if writes and self.races is not None:
+            now = time.monotonic()
             raced = self.races.check_many(writes, started, now)
             if raced:
+                extra = extra or []
                 extra.extend(self._race_findings(raced, _url(environ)))
-        if findings or extra:
-            self._report(environ, findings, extra, memo[2], now)
+            if findings or extra:
+                self._report(environ, findings, extra, memo[2], now)
+        elif findings or extra:
+            self._report(environ, findings, extra, memo[2], time.monotonic())
         if fixed is values:
             return headers
         new_headers = list(headers)
@@ -456,7 +462,7 @@ class CookieMiddleware:
         self,
         environ: WSGIEnvironment,
         findings: tuple[Finding, ...],
-        extra: list[Finding],
+        extra: list[Finding] | None,
         quiet: list[float],
         now: float,
     ) -> None:

@@ -10,8 +10,8 @@ Only requests that carried N are compared, and only a different new value
 counts. Values never stay in memory: they are compared through a keyed
 hash, Python's SipHash (keyed per process) of the value mixed with a random
 salt per detector, 64 bits kept per value. The table is bounded in
-entries (checked on every write) and in age (swept at most once a
-second), and guarded by a lock.
+entries (checked on every write; a full table loses its oldest eighth) and
+in age (swept at most once a second), and guarded by a lock.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import OrderedDict
 
 MAX_ENTRIES = 10_000
 MAX_AGE = 60.0
-_SWEEP_EVERY = 1.0  # seconds between sweeps for age
 
 
 class RaceDetector:
@@ -44,8 +42,9 @@ class RaceDetector:
         self._lock = threading.Lock()
         # (name, incoming digest) -> (time written, new value digest), oldest
         # write first (a write moves its key to the end).
-        self._table: OrderedDict[tuple[str, int], tuple[float, int]] = OrderedDict()
+        self._table: dict[tuple[str, int], tuple[float, int]] = {}
         self._swept = 0.0
+        self._sweep_every = min(1.0, max_age / 4)  # seconds between age sweeps
 
     def __len__(self) -> int:
         return len(self._table)
@@ -56,23 +55,18 @@ class RaceDetector:
 
     def check(self, name: str, incoming: str, new: str, started: float) -> bool:
         """Record this write; True when it overwrites a concurrent one."""
-        return bool(self.check_many({name: (incoming, new)}, started))
+        return bool(self.check_many({name: (incoming, new)}, started, time.monotonic()))
 
     def check_many(
-        self,
-        writes: dict[str, tuple[str, str]],
-        started: float,
-        now: float | None = None,
-    ) -> list[str]:
-        """Record one response's writes, ``{name: (incoming value, new
-        value)}`` (values compared without surrounding spaces and tabs); the
-        names whose write overwrites a concurrent one."""
+        self, writes: dict[str, tuple[str, str]], started: float, now: float
+    ) -> list[str] | None:
+        """Record one response's writes at ``now``, ``{name: (incoming value,
+        new value)}`` (values compared without surrounding spaces and tabs);
+        the names whose write overwrites a concurrent one, or None."""
         salt = self._salt
-        if now is None:
-            now = time.monotonic()
-        raced: list[str] = []
+        table = self._table
+        raced = None
         with self._lock:
-            table = self._table
             for name, (incoming, new) in writes.items():
                 key = (name, hash(incoming) ^ salt)
                 digest = hash(new.strip(" \t")) ^ salt
@@ -83,20 +77,28 @@ class RaceDetector:
                     and previous[0] >= started
                     and previous[1] != digest
                 ):
-                    raced.append(name)
-            if len(table) > self.max_entries or now - self._swept > _SWEEP_EVERY:
+                    if raced is None:
+                        raced = [name]
+                    else:
+                        raced.append(name)
+            if len(table) > self.max_entries or now - self._swept > self._sweep_every:
                 self._sweep(now)
         return raced
 
     def _sweep(self, now: float) -> None:
-        """Drop the oldest entries: past ``max_age`` or beyond ``max_entries``."""
+        """Drop the oldest entries: past ``max_age``, and beyond
+        ``max_entries`` down to 7/8 of it (so that a full table is swept once
+        per max_entries/8 writes, not on every write)."""
         self._swept = now
         table = self._table
-        while table:
-            oldest = next(iter(table))
-            if (
-                len(table) <= self.max_entries
-                and now - table[oldest][0] <= self.max_age
-            ):
+        excess = len(table) - self.max_entries
+        if excess > 0:
+            excess += self.max_entries // 8
+        doomed = []
+        for key, (written, _) in table.items():
+            if excess <= 0 and now - written <= self.max_age:
                 break
-            del table[oldest]
+            doomed.append(key)
+            excess -= 1
+        for key in doomed:
+            del table[key]
