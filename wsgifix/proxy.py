@@ -75,8 +75,8 @@ HEADER_NAMES = {
     XFBY: "X-Forwarded-By",
 }
 _HEADER_KEYS = frozenset(HEADER_NAMES)
-# Every environ value the walk reads: the memo key (see _apply_and_remember),
-# X-Forwarded-For last (see _window_key).
+# Every environ value the walk reads but X-Forwarded-For: with it, the memo
+# key (see _apply_and_remember and _window).
 _INPUTS = (
     *(key for key in HEADER_NAMES if key != XFF),
     "REMOTE_ADDR",
@@ -87,10 +87,9 @@ _INPUTS = (
     "SERVER_NAME",
     "SERVER_PORT",
     "SERVER_SOFTWARE",
-    XFF,
 )
-# Longer header values are walked every time instead (a memo key is hashed),
-# but for X-Forwarded-For, whose last _WINDOW characters may stand for it.
+# A request whose inputs hold more text is walked every time, not kept, but
+# for X-Forwarded-For, whose last _WINDOW characters may stand for it.
 _MEMO_TEXT = 2048
 _WINDOW = 256
 _SETTING_KEYS = {
@@ -200,6 +199,15 @@ def _rightmost(value: str, h: int) -> tuple[str | None, str]:
     return items[-1], ", ".join(reversed(items))
 
 
+def _key_text(key: tuple[Any, ...]) -> int:
+    """Characters of text in a memo key (a windowed X-Forwarded-For too)."""
+    return sum(
+        len(part) if isinstance(part, str) else _key_text(part)
+        for part in key
+        if isinstance(part, str | tuple)
+    )
+
+
 def _host_view(host: str, port: int | None, scheme: str) -> tuple[str, str, str]:
     """(HTTP_HOST, SERVER_NAME, SERVER_PORT): the port omitted from HTTP_HOST
     when it is the scheme's default, SERVER_PORT always digits."""
@@ -263,15 +271,19 @@ class ProxyMiddleware:
         orig: dict[str, str | None]
         try:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
-                key = tuple(map(environ.get, _INPUTS))
+                xff: Any = environ.get(XFF)
+                windowed = type(xff) is str and len(xff) > _MEMO_TEXT
+                if windowed:
+                    # Its last items stand for it, if the walk stops there.
+                    comma = xff.find(",", len(xff) - _WINDOW)
+                    xff = ("window", xff[comma + 1 :]) if comma >= 0 else None
+                key: tuple[Any, ...] = (tuple(map(environ.get, _INPUTS)), xff)
+                if windowed and xff is None:
+                    key = ()
                 try:
-                    size = sum(map(len, filter(None, key)))
-                except TypeError:  # a value that is not text: no memo
-                    size = _MEMO_TEXT + 1
-                windowed = False
-                if size > _MEMO_TEXT:
-                    key, windowed = self._window_key(key, size)
-                memo = self._memo.get(key) if key else None
+                    memo = self._memo.get(key) if key else None
+                except TypeError:  # a value that is not text: judged, not kept
+                    key, memo = (), None
                 if memo is None:
                     environ["wsgifix.orig"] = orig = {}
                     if key and self._window_safe(environ, windowed):
@@ -350,15 +362,16 @@ class ProxyMiddleware:
         values, so the environ changes are kept per input tuple (every
         environ value the walk reads), bounded: the originals (known from
         the key), the new values and the removals. REMOTE_PORT (not in the
-        key: it varies per socket) and a windowed X-Forwarded-For (see
-        _window_key) are compared per request instead. A walk that logged
+        key: it varies per socket) and a windowed X-Forwarded-For (whose key
+        holds its last _WINDOW characters, in whole items, when
+        :meth:`_window_safe`) are compared per request instead. A walk that logged
         or was rejected is not remembered, so its log line keeps its own
         limits.
         """
         logged = self._log_calls
         self._apply(environ, orig)
-        if self._log_calls != logged:
-            return
+        if self._log_calls != logged or _key_text(key) > _MEMO_TEXT:
+            return  # a long value is judged every time, not kept
         changed = list(orig)
         if environ["wsgifix.trust"].client is not None:
             # The client's address and port replace the peer's whatever they
@@ -391,25 +404,6 @@ class ProxyMiddleware:
             environ["wsgifix.trust"],
         )
         self._memo[key] = memo
-
-    def _window_key(
-        self, key: tuple[Any, ...], size: int
-    ) -> tuple[tuple[Any, ...], bool]:
-        """The memo key for a request with ``size`` characters of inputs
-        (``()``: no memo), and whether X-Forwarded-For is windowed.
-
-        A long X-Forwarded-For (a hostile client's, say) is walked from the
-        right and the walk stops at the client, so the key holds its last
-        items only (whole items, at most _WINDOW characters) when the walk
-        provably ends inside them (:meth:`_window_safe`). Any other long
-        value is judged every time and not kept."""
-        xff = key[-1]
-        if not isinstance(xff, str) or size - len(xff) + _WINDOW > _MEMO_TEXT:
-            return (), False
-        comma = xff.find(",", len(xff) - _WINDOW)
-        if comma < 0:
-            return (), False
-        return (*key[:-1], ("window", xff[comma + 1 :])), True
 
     def _window_safe(self, environ: WSGIEnvironment, windowed: bool) -> bool:
         """True unless the X-Forwarded-For walk may read past the window: then
