@@ -349,6 +349,8 @@ class CookieMiddleware:
             stripped = name.strip(" \t")
             if not stripped:
                 key = None  # a nameless cookie's message quotes its value
+                if look and eq >= 0 and "" in parse_cookie_header(jar):
+                    writes[""] = (parse_cookie_header(jar)[""], value[eq + 1 : semi])
                 continue
             if look and stripped in jar:
                 incoming = cookie_value(jar, stripped)
