@@ -275,6 +275,7 @@ class ProxyMiddleware:
                 windowed = type(xff) is str and len(xff) > _MEMO_TEXT
                 if windowed:
                     # Its last items stand for it, if the walk stops there.
+                    raw = xff
                     comma = xff.find(",", len(xff) - _WINDOW)
                     xff = ("window", xff[comma + 1 :]) if comma >= 0 else None
                 key: tuple[Any, ...] = (tuple(map(environ.get, _INPUTS)), xff)
@@ -293,6 +294,8 @@ class ProxyMiddleware:
                 else:
                     template, updates, deletes, live, remembered = memo
                     environ["wsgifix.orig"] = orig = template.copy()
+                    if windowed and XFF in orig:
+                        orig[XFF] = raw  # the key holds only its last items
                     environ.update(updates)
                     for name in deletes:
                         del environ[name]
@@ -362,9 +365,10 @@ class ProxyMiddleware:
         values, so the environ changes are kept per input tuple (every
         environ value the walk reads), bounded: the originals (known from
         the key), the new values and the removals. REMOTE_PORT (not in the
-        key: it varies per socket) and a windowed X-Forwarded-For (whose key
-        holds its last _WINDOW characters, in whole items, when
-        :meth:`_window_safe`) are compared per request instead. A walk that logged
+        key: it varies per socket) is compared per request instead, and the
+        original of a windowed X-Forwarded-For (whose key holds its last
+        _WINDOW characters, in whole items, when :meth:`_window_safe`) is
+        the request's own. A walk that logged
         or was rejected is not remembered, so its log line keeps its own
         limits.
         """
@@ -383,10 +387,12 @@ class ProxyMiddleware:
         live: list[tuple[str, str | None]] = []
         for name in dict.fromkeys(changed):
             value = environ.get(name)
-            if name == "REMOTE_PORT" or (windowed and name == XFF):
+            if name == "REMOTE_PORT":
                 live.append((name, value))
                 continue
             old = orig.get(name, environ.get(name))
+            if windowed and name == XFF:
+                old = None  # the request's own, set from it on every use
             if old == value:
                 continue
             template[name] = old
