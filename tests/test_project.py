@@ -78,6 +78,7 @@ def test_benchmark_smoke_run() -> None:
     assert result.returncode == 0, result.stderr
     assert "werkzeug ProxyFix, 5 headers" in result.stdout
     assert "hostile X-Forwarded-For" in result.stdout
+    assert "seen before, 50 per response" in result.stdout
 
 
 def test_documents_are_valid_restructuredtext() -> None:
