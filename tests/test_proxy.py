@@ -2940,9 +2940,15 @@ WINDOW_ITEMS = st.sampled_from(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(
-    left=st.lists(WINDOW_ITEMS, min_size=1, max_size=400),
-    other_left=st.lists(WINDOW_ITEMS, min_size=1, max_size=400),
+    # Over 2,048 characters: the memo keeps the chain's last 256 only.
+    left=st.lists(WINDOW_ITEMS, min_size=300, max_size=400),
+    other_left=st.lists(WINDOW_ITEMS, min_size=300, max_size=400),
     tail=st.lists(WINDOW_ITEMS, max_size=80),
+    common=st.lists(
+        st.sampled_from(["10.0.0.1", "203.0.113.9", "127.0.0.1"]),
+        min_size=0,
+        max_size=40,
+    ),
     proxies=st.sampled_from(["127.0.0.1", "127.0.0.0/8 10.0.0.0/8 ::1", "*"]),
     hops=st.sampled_from([0, 1, 3]),
     peer=st.sampled_from(["127.0.0.1", "192.0.2.1"]),
@@ -2952,6 +2958,7 @@ def test_a_remembered_long_chain_equals_a_fresh_walk(
     left: list[str],
     other_left: list[str],
     tail: list[str],
+    common: list[str],
     proxies: str,
     hops: int,
     peer: str,
@@ -2983,7 +2990,7 @@ def test_a_remembered_long_chain_equals_a_fresh_walk(
             "REMOTE_PORT": "40000",
             "wsgi.url_scheme": "http",
             "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_X_FORWARDED_FOR": ", ".join(items + tail),
+            "HTTP_X_FORWARDED_FOR": ", ".join(items + common * 3 + tail),
         }
 
     def answer(layer: ProxyMiddleware, env: dict[str, Any]) -> Any:
@@ -2996,6 +3003,57 @@ def test_a_remembered_long_chain_equals_a_fresh_walk(
     assert answer(remembering, environ(other_left)) == answer(
         make(), environ(other_left)
     )
+
+
+WINDOWED = [
+    pytest.param("203.0.113.50", {}, id="untrusted peer, cleared"),
+    pytest.param("203.0.113.50", {"clear_untrusted": False}, id="untrusted peer, kept"),
+    pytest.param("127.0.0.1", {}, id="trusted peer, cut"),
+    pytest.param("127.0.0.1", {"clear_untrusted": False}, id="trusted peer, kept"),
+    pytest.param("127.0.0.1", {"trusted_hops": 2}, id="hop mode"),
+    pytest.param(
+        "127.0.0.1",
+        {"trusted_proxies": "127.0.0.1 10.0.0.0/8"},
+        id="walk past the window",
+    ),
+]
+
+
+@pytest.mark.parametrize(("peer", "settings"), WINDOWED)
+def test_a_windowed_chain_from_the_memo_equals_a_fresh_walk(
+    peer: str, settings: dict[str, Any]
+) -> None:
+    """Long X-Forwarded-For that differ only left of their last 256
+    characters: the second request, answered from the memo, gets what a
+    fresh layer gives it (a forged header from an untrusted peer stays
+    removed, the original kept in wsgifix.orig is the request's own)."""
+    full = {
+        "trusted_proxies": "127.0.0.1",
+        "trusted_headers": "x-forwarded-for x-forwarded-proto",
+        **settings,
+    }
+
+    def make() -> ProxyMiddleware:
+        return ProxyMiddleware(lambda e, s: [], **full)
+
+    def environ(forged: str) -> dict[str, Any]:
+        chain = ", ".join(f"{forged}{i % 250 + 1}" for i in range(1000))
+        return {
+            "REMOTE_ADDR": peer,
+            "REMOTE_PORT": "40000",
+            "HTTP_HOST": "app.example",
+            "wsgi.url_scheme": "http",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_FOR": chain + ", 203.0.113.9" + ", 10.0.0.1" * 40,
+        }
+
+    remembering = make()
+    remembering(environ("198.51.100."), lambda *a: None)
+    second = environ("192.0.2.")
+    remembering(second, lambda *a: None)
+    fresh = environ("192.0.2.")
+    make()(fresh, lambda *a: None)
+    assert second == fresh
 
 
 def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:

@@ -17,6 +17,11 @@ that overwrite each other's cookie (:mod:`wsgifix.races`).
 
 A fix never turns a response into an error: if the audit itself fails, the
 headers go out as the app wrote them and the failure is logged once.
+
+An app sends the same few response shapes over and over with other cookie
+values, so the verdicts and fixes of a response are remembered by what the
+rules read (see ``_Memo``), never by a cookie's value; a remembered
+response costs a scan of each header, not the rule table.
 """
 
 from __future__ import annotations
@@ -157,11 +162,11 @@ def effective_request(environ: WSGIEnvironment) -> Request:
 # rules read of the response and its request, cookie values excepted: the
 # request's fields (Request but the cookies) and, per header, its text
 # before the value and from the first ';' on, facts about the value (see
-# rules.value_facts) and whether the request carried the name. The entry: the suffix
-# replacing each header's text from its first ';' (None: unchanged; a None
-# tuple: nothing changed), the findings (without too-many-cookies, which the
-# sizes decide), until when all of them are known to be logged, and how many
-# characters the fixes add to the Set-Cookie headers.
+# rules.value_facts) and whether the request carried the name. The entry:
+# the suffix replacing each header's text from its first ';' (None:
+# unchanged; a None tuple: nothing changed), the findings (without
+# too-many-cookies, which the sizes decide), until when all of them are
+# known to be logged, and how many characters the fixes add.
 _Memo = tuple[tuple[str | None, ...] | None, tuple[Finding, ...], list[float], int]
 
 
@@ -230,7 +235,7 @@ class CookieMiddleware:
         self.rules = Settings.from_config(cfg)
         self.races = RaceDetector() if cfg["detect_races"] else None
         self.verdicts = VerdictCache()
-        self.responses = VerdictCache()  # whole responses, see _response_shape
+        self.responses = VerdictCache()  # whole responses, see _Memo
         self._recent: deque[Finding] = deque(maxlen=_RECENT)
         self._counts: dict[str, int] = {}
         # Findings of the last responses, folded into the two above when
@@ -499,17 +504,17 @@ class CookieMiddleware:
 
     @property
     def recent(self) -> deque[Finding]:
-        """This app's last 50 findings, oldest first."""
+        """This app's last 50 findings, oldest first (a copy)."""
         with self._lock:
             self._fold()
-            return self._recent
+            return deque(self._recent, _RECENT)
 
     @property
     def counts(self) -> dict[str, int]:
-        """How many findings of each rule this app's responses had."""
+        """How many findings of each rule this app's responses had (a copy)."""
         with self._lock:
             self._fold()
-            return self._counts
+            return dict(self._counts)
 
     def _fold(self) -> None:
         """Move the pending findings into recent and counts (under the lock)."""

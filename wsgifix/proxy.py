@@ -76,7 +76,7 @@ HEADER_NAMES = {
 }
 _HEADER_KEYS = frozenset(HEADER_NAMES)
 # Every environ value the walk reads but X-Forwarded-For: with it, the memo
-# key (see _apply_and_remember and _window).
+# key (see _apply_and_remember and _window_safe).
 _INPUTS = (
     *(key for key in HEADER_NAMES if key != XFF),
     "REMOTE_ADDR",
@@ -92,6 +92,7 @@ _INPUTS = (
 # for X-Forwarded-For, whose last _WINDOW characters may stand for it.
 _MEMO_TEXT = 2048
 _WINDOW = 256
+_OWN: Any = object()  # in a memo's originals: the request's own value
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -368,9 +369,8 @@ class ProxyMiddleware:
         key: it varies per socket) is compared per request instead, and the
         original of a windowed X-Forwarded-For (whose key holds its last
         _WINDOW characters, in whole items, when :meth:`_window_safe`) is
-        the request's own. A walk that logged
-        or was rejected is not remembered, so its log line keeps its own
-        limits.
+        the request's own. A walk that logged or was rejected is not
+        remembered, so its log line keeps its own limits.
         """
         logged = self._log_calls
         self._apply(environ, orig)
@@ -392,8 +392,8 @@ class ProxyMiddleware:
                 continue
             old = orig.get(name, environ.get(name))
             if windowed and name == XFF:
-                old = None  # the request's own, set from it on every use
-            if old == value:
+                old = _OWN  # the request's own, set from it on every use
+            elif old == value:
                 continue
             template[name] = old
             if value is None:
