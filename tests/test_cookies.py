@@ -1427,6 +1427,7 @@ COOKIE_VALUES = st.one_of(
     second=st.lists(COOKIE_VALUES, min_size=4, max_size=4),
     cfg=COOKIE_SETTINGS,
     env=REQUESTS,
+    first_path=st.sampled_from(["/", "/a/b", "", "/orders/1/x"]),
 )
 def test_a_remembered_response_is_judged_as_a_fresh_one(
     shape: list[tuple[str, list[str], str]],
@@ -1434,6 +1435,7 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
     second: list[str],
     cfg: dict[str, Any],
     env: dict[str, str],
+    first_path: str,
 ) -> None:
     """A layer that has seen the same headers with other cookie values sends
     the same headers and lists the same findings as a layer seeing them for
@@ -1446,15 +1448,19 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
             for (name, attrs, sep), value in zip(shape, values, strict=False)
         ]
 
-    def send(layer: CookieMiddleware, headers: Headers) -> tuple[Headers, list[Any]]:
+    def send(
+        layer: CookieMiddleware, headers: Headers, path: str | None = None
+    ) -> tuple[Headers, list[Any]]:
         server = Server()
         environ = make_environ(**env)
+        if path is not None:
+            environ["PATH_INFO"] = path
         layer.app = header_app(headers)
         layer(environ, server.start_response)
         return server.headers, findings(environ)
 
     warm = CookieMiddleware(header_app([]), **cfg)
-    send(warm, headers_with(first))
+    send(warm, headers_with(first), first_path)  # maybe another directory
     assert send(warm, headers_with(second)) == send(
         CookieMiddleware(header_app([]), **cfg), headers_with(second)
     )
@@ -1511,3 +1517,36 @@ def test_cookie_value_finds_what_the_full_parse_finds(
     text = sep.join(jar)
     parsed = wsgifix.cookies.effective_request(make_environ(HTTP_COOKIE=text)).cookies
     assert wsgifix.cookies.cookie_value(text, name) == parsed.get(name)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "entries"),
+    [
+        pytest.param("sid=1; Path=/; HttpOnly", 1, id="with Path: one entry"),
+        pytest.param("sid=1; HttpOnly", 4, id="without Path: one per directory"),
+        pytest.param("sid=1; Path=rel", 4, id="relative Path: one per directory"),
+    ],
+)
+def test_the_request_path_is_in_the_memo_only_where_a_rule_reads_it(
+    cookie: str, entries: int
+) -> None:
+    """URLs with ids (/orders/1/edit, /orders/2/edit) share one entry when
+    every cookie has an absolute Path; otherwise each directory is judged,
+    and its messages name it."""
+    layer = CookieMiddleware(header_app([("Set-Cookie", cookie)]))
+    seen = []
+    for path in ("/orders/1/edit", "/orders/2/edit", "/orders/3/edit", "/x/y"):
+        environ = make_environ(PATH_INFO=path)
+        fresh = make_environ(PATH_INFO=path)
+        server = Server()
+        layer(environ, server.start_response)
+        alone = Server()
+        CookieMiddleware(header_app([("Set-Cookie", cookie)]))(
+            fresh, alone.start_response
+        )
+        assert server.headers == alone.headers
+        assert findings(environ) == findings(fresh)
+        seen.append(findings(environ))
+    assert len(layer.responses) == entries
+    if entries > 1:
+        assert "/orders/2" in " ".join(f.message for f in seen[1])

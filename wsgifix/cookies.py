@@ -52,6 +52,7 @@ from wsgifix.rules import (
     too_many_cookies,
     value_facts,
 )
+from wsgifix.setcookie import SetCookie
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -160,7 +161,8 @@ def effective_request(environ: WSGIEnvironment) -> Request:
 
 # A memoized response, kept in CookieMiddleware.responses under what the
 # rules read of the response and its request, cookie values excepted: the
-# request's fields (Request but the cookies) and, per header, its text
+# request's fields (Request but the cookies; the default-path only when a
+# cookie lacks an absolute Path) and, per header, its text
 # before the value and from the first ';' on, facts about the value (see
 # rules.value_facts) and whether the request carried the name. The entry:
 # the suffix replacing each header's text from its first ';' (None:
@@ -209,6 +211,14 @@ def parse_cookie_header(jar: str) -> dict[str, str]:
         if sep:
             cookies.setdefault(name.strip(), value.strip())
     return cookies
+
+
+def _reads_default_path(header: str) -> bool:
+    """The rules read the request's default-path for this Set-Cookie: it has
+    no Path, or one that is not absolute (path_rules, host_prefix, and the
+    response's duplicate check)."""
+    path = SetCookie.parse(header).get("path")
+    return path is None or not path.startswith("/")
 
 
 def _url(environ: WSGIEnvironment) -> str:
@@ -333,7 +343,7 @@ class CookieMiddleware:
             scheme,
             host,
             script,
-            path[:slash] if slash > 0 and path[0] == "/" else "/",  # default-path
+            None,  # the default-path, for a response whose rules read it
             site,
             dest,
             None if scheme == "https" else _tls_hint(environ),
@@ -381,10 +391,16 @@ class CookieMiddleware:
             semis.append(semi)
         if size > _MAX_RESPONSE_TEXT:
             key = None
-        shape = tuple(key) if key is not None else None
-        memo = self.responses.get(shape) if shape is not None else None
+        memo = None
+        if key is not None:
+            # Most responses set Path on every cookie: then the request's
+            # path does not matter, and one entry serves all of them.
+            memo = self.responses.get(tuple(key))
+            if memo is None:
+                key[3] = path[:slash] if slash > 0 and path[0] == "/" else "/"
+                memo = self.responses.get(tuple(key))
         if memo is None:
-            fixed, memo = self._judge(environ, values, shape, semis)
+            fixed, memo = self._judge(environ, values, key, semis)
             total = sum(map(len, fixed))
         else:
             suffixes, _, _, grown = memo
@@ -424,15 +440,17 @@ class CookieMiddleware:
         self,
         environ: WSGIEnvironment,
         values: list[str],
-        shape: tuple[Any, ...] | None,
+        key: list[Any] | None,
         semis: list[int],
     ) -> tuple[list[str], _Memo]:
-        """Run the rules (a response not seen before) and memoize the result."""
+        """Run the rules (a response not seen before) and memoize the result
+        under ``key``, its default-path (``key[3]``) left out when no rule
+        reads it (every cookie has an absolute Path)."""
         e = effective_request(environ)
         fixed, judged = audit(values, e, self.rules, self.verdicts)
         kept = tuple(f for f, _ in judged if f.rule != "too-many-cookies")
         memo: _Memo = (None, kept, [0.0], 0)
-        if shape is None:
+        if key is None:
             return fixed, memo
         suffixes: list[str | None] = []
         for value, new, semi in zip(values, fixed, semis, strict=True):
@@ -445,7 +463,9 @@ class CookieMiddleware:
         changed = any(suffix is not None for suffix in suffixes)
         grown = sum(map(len, fixed)) - sum(map(len, values))
         memo = (tuple(suffixes) if changed else None, kept, [0.0], grown)
-        self.responses.put(shape, memo)
+        if not any(map(_reads_default_path, values)):
+            key[3] = None
+        self.responses.put(tuple(key), memo)
         return (fixed if changed else values), memo
 
     @staticmethod
