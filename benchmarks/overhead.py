@@ -126,12 +126,15 @@ def header_app(batches: list[list[tuple[str, str]]]) -> Any:
     return app
 
 
-def measure(app: Any, environ: dict[str, str], n: int, rounds: int) -> float:
-    """Median over rounds of the mean ns per call (a fresh environ each call)."""
+def measure(
+    app: Any, environ: dict[str, str] | list[dict[str, str]], n: int, rounds: int
+) -> float:
+    """Median over rounds of the mean ns per call (a fresh environ each call,
+    copied from ``environ`` or in turn from each of a list of them)."""
     results = []
-    copy = environ.copy
+    models = environ if isinstance(environ, list) else [environ]
     for _ in range(rounds):
-        envs = [copy() for _ in range(n)]
+        envs = [models[i % len(models)].copy() for i in range(n)]
         t0 = time.perf_counter_ns()
         for env in envs:
             app(env, start_response)
@@ -181,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     bare = measure(app_with_cookies, full_env, n, rounds)
     bare_plain = measure(app_plain, idle_env, n, rounds)
 
-    def over(app: Any, env: dict[str, str], base: float = bare) -> float:
+    def over(
+        app: Any, env: dict[str, str] | list[dict[str, str]], base: float = bare
+    ) -> float:
         return max(measure(app, env, n, rounds) - base, 1.0)
 
     pf = over(proxyfix, full_env)
@@ -215,6 +220,16 @@ def main(argv: list[str] | None = None) -> int:
         app_with_clean_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
     )
     bare_clean = measure(app_with_clean_cookies, full_env, n, rounds)
+    # URLs with ids: every request in another directory (/orders/<id>/edit).
+    paths = [{**full_env, "PATH_INFO": f"/orders/{i}/edit"} for i in range(997)]
+    rows.append(
+        (
+            "  the same, a new directory per request",
+            over(full, paths, measure(app_with_cookies, paths, n, rounds)),
+            None,
+            "<= 0.5",
+        )
+    )
     rows.append(
         (
             "wsgifix full default stack, 2 clean cookies",
