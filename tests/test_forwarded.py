@@ -837,3 +837,43 @@ def test_parse_forwarded_round_trip(elements: list[dict[str, str]]) -> None:
         for element in elements
     )
     assert parse_forwarded(header) == elements
+
+
+@given(
+    st.one_of(
+        st.lists(
+            st.one_of(
+                st.integers(0, 300).map(str),
+                st.sampled_from(["00", "01", "", "1a", "٣", " 1", "0x1", "1\n"]),
+            ),
+            min_size=3,
+            max_size=5,
+        ).map(".".join),
+        st.text(alphabet="0123456789.:abcdef%", max_size=20),
+    )
+)
+def test_the_ipv4_pattern_accepts_what_ipaddress_accepts(text: str) -> None:
+    import ipaddress
+
+    from wsgifix.forwarded import IPV4
+
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        accepted = False
+    else:
+        accepted = True
+    assert (IPV4.fullmatch(text) is not None) == accepted
+    assert is_ip(text) == _reference_is_ip(text)
+
+
+def _reference_is_ip(text: str) -> bool:
+    import ipaddress
+
+    if "%" in text:
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

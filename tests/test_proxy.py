@@ -3000,9 +3000,10 @@ def test_a_remembered_long_chain_equals_a_fresh_walk(
 
     remembering = make()
     answer(remembering, environ(left))
-    assert answer(remembering, environ(other_left)) == answer(
-        make(), environ(other_left)
-    )
+    for _ in range(3):  # from the shape, then kept, then from its own entry
+        assert answer(remembering, environ(other_left)) == answer(
+            make(), environ(other_left)
+        )
 
 
 WINDOWED = [
@@ -3036,7 +3037,7 @@ def test_a_windowed_chain_from_the_memo_equals_a_fresh_walk(
     def make() -> ProxyMiddleware:
         return ProxyMiddleware(lambda e, s: [], **full)
 
-    def environ(forged: str) -> dict[str, Any]:
+    def environ(forged: str, client: str) -> dict[str, Any]:
         chain = ", ".join(f"{forged}{i % 250 + 1}" for i in range(1000))
         return {
             "REMOTE_ADDR": peer,
@@ -3044,16 +3045,26 @@ def test_a_windowed_chain_from_the_memo_equals_a_fresh_walk(
             "HTTP_HOST": "app.example",
             "wsgi.url_scheme": "http",
             "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_X_FORWARDED_FOR": chain + ", 203.0.113.9" + ", 10.0.0.1" * 40,
+            "HTTP_X_FORWARDED_FOR": f"{chain}, {client}" + ", 10.0.0.1" * 40,
         }
 
     remembering = make()
-    remembering(environ("198.51.100."), lambda *a: None)
-    second = environ("192.0.2.")
-    remembering(second, lambda *a: None)
-    fresh = environ("192.0.2.")
-    make()(fresh, lambda *a: None)
-    assert second == fresh
+    # The same request three times (its own entry is kept on the second),
+    # then others: other forged entries, another client.
+    for forged, client in [
+        ("198.51.100.", "203.0.113.9"),
+        ("198.51.100.", "203.0.113.9"),
+        ("198.51.100.", "203.0.113.9"),
+        ("192.0.2.", "203.0.113.9"),
+        ("198.51.100.", "203.0.113.77"),
+        ("198.51.100.", "203.0.113.77"),
+        ("198.51.100.", "203.0.113.77"),
+    ]:
+        env = environ(forged, client)
+        remembering(env, lambda *a: None)
+        fresh = environ(forged, client)
+        make()(fresh, lambda *a: None)
+        assert env == fresh
 
 
 def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:
@@ -3086,5 +3097,145 @@ def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:
         assert env["HTTP_X_FORWARDED_FOR"] == "203.0.113.9"
         assert env["wsgifix.orig"]["HTTP_X_FORWARDED_FOR"] == chain + ", 203.0.113.9"
     assert walks == 1
-    (key,) = layer._memo
+    assert not layer._memo  # too long to keep whole
+    (key,) = layer._shapes
     assert sum(len(str(part)) for part in key) < 1_000
+
+
+CLIENT_ITEMS = st.sampled_from(
+    [
+        "203.0.113.9",
+        "198.51.100.7:5555",
+        "2001:db8::1",
+        "[2001:db8::2]:443",
+        "unknown",
+        "_hidden:_port",
+        "10.0.0.1",
+        "127.0.0.1:40000",
+        "not an ip",
+        "",
+    ]
+)
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(
+    first=CLIENT_ITEMS,
+    second=CLIENT_ITEMS,
+    right=st.lists(WINDOW_ITEMS, max_size=4),
+    proxies=st.sampled_from(["127.0.0.1", "127.0.0.0/8 10.0.0.0/8 ::1", "*"]),
+    hops=st.sampled_from([0, 1, 2]),
+    peer=st.sampled_from(["127.0.0.1", "192.0.2.1"]),
+    clear=st.booleans(),
+    forwarded=st.booleans(),
+    port=st.sampled_from([None, "41000"]),
+)
+def test_one_memo_entry_serves_every_client(
+    first: str,
+    second: str,
+    right: list[str],
+    proxies: str,
+    hops: int,
+    peer: str,
+    clear: bool,
+    forwarded: bool,
+    port: str | None,
+) -> None:
+    """Requests that differ only in the client's item: the second, answered
+    from the entry the first left, gets exactly what a fresh layer gives it
+    (address, port, cut header, originals, trust decision, or the 400)."""
+    settings = {
+        "trusted_proxies": proxies,
+        "trusted_hops": hops,
+        "trusted_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+        "clear_untrusted": clear,
+        "on_invalid": "ignore",
+    }
+
+    def make() -> ProxyMiddleware:
+        return ProxyMiddleware(lambda e, s: [], **settings)
+
+    def environ(client: str) -> dict[str, Any]:
+        env = {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/",
+            "SERVER_NAME": "waitress.invalid",
+            "SERVER_PORT": "8080",
+            "HTTP_HOST": "127.0.0.1:8080",
+            "REMOTE_ADDR": peer,
+            "wsgi.url_scheme": "http",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_X_FORWARDED_HOST": "shop.example",
+            "HTTP_X_FORWARDED_FOR": ", ".join([client, *right]),
+        }
+        if port is not None:
+            env["REMOTE_PORT"] = port
+        if forwarded:
+            env["HTTP_FORWARDED"] = "for=192.0.2.60"
+        return env
+
+    def answer(layer: ProxyMiddleware, env: dict[str, Any]) -> Any:
+        statuses: list[str] = []
+        layer(env, lambda status, headers, *a: statuses.append(status))
+        return statuses, env
+
+    remembering = make()
+    answer(remembering, environ(first))
+    for _ in range(3):  # from the shape, then kept, then from its own entry
+        assert answer(remembering, environ(second)) == answer(make(), environ(second))
+
+
+def test_distinct_clients_share_one_memo_entry() -> None:
+    """New clients are answered from one shared entry (no entry each); a
+    client seen twice gets its own, answered without a walk."""
+    layer = ProxyMiddleware(
+        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
+    )
+    walks = 0
+    original = layer._apply
+
+    def counting(*args: Any) -> None:
+        nonlocal walks
+        walks += 1
+        original(*args)
+
+    layer._apply = counting  # type: ignore[method-assign]
+    for round_ in range(3):
+        for i in range(300):
+            client = f"203.0.{i // 250}.{i % 250 + 1}"
+            env = {
+                "REMOTE_ADDR": "127.0.0.1",
+                "REMOTE_PORT": "40000",
+                "HTTP_HOST": "app.example",
+                "wsgi.url_scheme": "http",
+                "HTTP_X_FORWARDED_FOR": f"{client}:{1000 + round_}",
+            }
+            layer(env, lambda *a: None)
+            assert env["REMOTE_ADDR"] == client
+            assert env["REMOTE_PORT"] == str(1000 + round_)
+            assert env["wsgifix.trust"].client == client
+            assert env["wsgifix.orig"]["REMOTE_ADDR"] == "127.0.0.1"
+        assert len(layer._shapes) == 1
+        # Round 0: nobody's own entry yet (a port is part of the header text,
+        # so each round is new text: seen, then kept on its second sight).
+        assert len(layer._memo) == 0
+    assert walks == 1
+
+
+def test_a_returning_client_gets_its_own_entry() -> None:
+    layer = ProxyMiddleware(
+        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
+    )
+    for _ in range(3):
+        for i in range(50):
+            env = {
+                "REMOTE_ADDR": "127.0.0.1",
+                "HTTP_HOST": "app.example",
+                "wsgi.url_scheme": "http",
+                "HTTP_X_FORWARDED_FOR": f"203.0.113.{i + 1}",
+            }
+            layer(env, lambda *a: None)
+            assert env["REMOTE_ADDR"] == f"203.0.113.{i + 1}"
+    assert len(layer._shapes) == 1
+    assert len(layer._memo) == 50  # each kept on its second request

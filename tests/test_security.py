@@ -623,6 +623,8 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
     assert isinstance(cookies, CookieMiddleware)
     tables = {
         "proxy memo": (lambda: proxy._memo, 4096),
+        "proxy shapes": (lambda: proxy._shapes, 4096),
+        "proxy seen keys": (lambda: proxy._seen, 4096),
         "Host verdicts": (lambda: proxy._host_cache, 4096),
         "quiet decisions": (lambda: proxy._quiet_cache, 4096),
         "peer matches": (lambda: proxy.peers._cache, 4096),
@@ -642,16 +644,20 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
             stack,
             app,
             {
-                "HTTP_X_FORWARDED_FOR": f"198.51.{octets}",
+                # Every client shares one memo entry; a distinct proxy hop
+                # each time does not.
+                "HTTP_X_FORWARDED_FOR": f"198.51.{octets}, 10.9.{octets}",
                 "HTTP_COOKIE": f"sid=old{i}",
             },
         )
+        call(stack, app, {"HTTP_X_FORWARDED_FOR": f"192.0.{octets}"})  # new clients
         for name, (table, _) in tables.items():
             largest[name] = max(largest[name], len(table()))
     for name, (_, bound) in tables.items():
         assert largest[name] <= bound, name
     # The variety did reach the bounds that the loop can reach.
-    assert largest["proxy memo"] == largest["Host verdicts"] == 4096
+    assert largest["proxy shapes"] == largest["proxy seen keys"] == 4096
+    assert largest["Host verdicts"] == 4096
     assert largest["quiet decisions"] == largest["peer matches"] == 4096
     assert largest["cookie verdicts"] == cookies.verdicts.maxsize
     assert largest["cookie responses"] == cookies.responses.maxsize
@@ -699,7 +705,8 @@ def test_caches_do_not_keep_long_client_values(changes: Any) -> None:
     assert isinstance(cookies, CookieMiddleware)
     for i in range(200):
         call(stack, app, changes(i))
-    kept = _text(stack._host_cache) + _text(stack._memo)
+    kept = _text(stack._host_cache) + _text(stack._memo) + _text(stack._shapes)
+    kept += _text(stack._seen)
     kept += _text(cookies.verdicts._data) + _text(cookies._logged)
     kept += _text(cookies.responses._data)
     assert kept < 200_000, f"{kept:,} characters kept"

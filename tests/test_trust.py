@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wsgifix.trust import TrustedPeers, is_loopback, parse_entry
 
@@ -92,3 +96,51 @@ def test_cache_is_bounded() -> None:
 )
 def test_is_loopback(addr: str, expected: bool) -> None:
     assert is_loopback(addr) is expected
+
+
+# -- the integer fast path for IPv4 peers (issue 7) agrees with ipaddress ----------
+
+OCTETS = st.one_of(
+    st.integers(0, 255).map(str),
+    st.sampled_from(["00", "01", "256", "999", "", "1a", "+1", " 1", "٣", "0x1"]),
+)
+ADDRESSES = st.one_of(
+    st.lists(OCTETS, min_size=3, max_size=5).map(".".join),
+    st.ip_addresses(v=4).map(str),
+    st.text(alphabet="0123456789.", max_size=16),
+)
+NETWORKS = st.lists(
+    st.one_of(
+        st.ip_addresses(v=4).map(lambda ip: f"{ip}/32"),
+        st.tuples(st.ip_addresses(v=4), st.integers(0, 32)).map(
+            lambda t: str(ipaddress.ip_network(f"{t[0]}/{t[1]}", strict=False))
+        ),
+        st.sampled_from(["loopback", "private", "linklocal", "10.0.0.0/8"]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def reference_match(entries: list[str], addr: str) -> str | None:
+    """What the entries say by ipaddress alone (the pre-issue-7 way)."""
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return None
+    for entry in entries:
+        names = {
+            "loopback": ["127.0.0.0/8"],
+            "private": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+            "linklocal": ["169.254.0.0/16"],
+        }
+        for net in names.get(entry, [entry]):
+            network = ipaddress.ip_network(net)
+            if network.version == 4 and ip.version == 4 and ip in network:
+                return entry
+    return None
+
+
+@given(entries=NETWORKS, addr=ADDRESSES)
+def test_ipv4_peers_match_as_ipaddress_says(entries: list[str], addr: str) -> None:
+    assert TrustedPeers(entries).match(addr) == reference_match(entries, addr)

@@ -167,6 +167,14 @@ def nth_from_right(value: str, n: int) -> str | None:
 # -- addresses ---------------------------------------------------------------
 
 
+#: A dotted-quad IPv4 address exactly as :mod:`ipaddress` accepts one: four
+#: decimal octets 0-255 of ASCII digits, without leading zeros.
+IPV4 = re.compile(
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+    r"(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
+)
+
+
 def _ip_version(text: str) -> int:
     """4 or 6 for an IP address text without brackets or zone id, else 0."""
     if len(text) > _MAX_IP_LEN:
@@ -176,6 +184,8 @@ def _ip_version(text: str) -> int:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _ip_version_cached(text: str) -> int:
+    if IPV4.fullmatch(text) is not None:
+        return 4  # the common case, without ipaddress's cost
     # ipaddress accepts "fe80::1%eth0"; a zone id names an interface of the
     # machine that wrote it and means nothing here, so it is rejected.
     if "%" in text:

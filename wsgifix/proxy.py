@@ -76,7 +76,7 @@ HEADER_NAMES = {
 }
 _HEADER_KEYS = frozenset(HEADER_NAMES)
 # Every environ value the walk reads but X-Forwarded-For: with it, the memo
-# key (see _apply_and_remember and _window_safe).
+# key (see _apply_and_remember and _client_of).
 _INPUTS = (
     *(key for key in HEADER_NAMES if key != XFF),
     "REMOTE_ADDR",
@@ -88,11 +88,14 @@ _INPUTS = (
     "SERVER_PORT",
     "SERVER_SOFTWARE",
 )
-# A request whose inputs hold more text is walked every time, not kept, but
-# for X-Forwarded-For, whose last _WINDOW characters may stand for it.
+# A request whose memo key would hold more text is walked every time.
 _MEMO_TEXT = 2048
-_WINDOW = 256
-_OWN: Any = object()  # in a memo's originals: the request's own value
+# X-Forwarded-For in a memo key: its text, or one of these (see __call__).
+_UNREAD = ("unread",)
+_CLIENT = "client"
+_TAIL = "tail"
+_WINDOW = 256  # characters of a long X-Forwarded-For in an exact key
+_OWN: Any = object()  # in a memo entry's originals: the request's own value
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -201,12 +204,15 @@ def _rightmost(value: str, h: int) -> tuple[str | None, str]:
 
 
 def _key_text(key: tuple[Any, ...]) -> int:
-    """Characters of text in a memo key (a windowed X-Forwarded-For too)."""
-    return sum(
-        len(part) if isinstance(part, str) else _key_text(part)
-        for part in key
-        if isinstance(part, str | tuple)
-    )
+    """Characters of text in a memo key (inputs, and X-Forwarded-For as the
+    key holds it); more than _MEMO_TEXT for a value that is not text."""
+    inputs, xkey = key
+    if isinstance(xkey, tuple):
+        xkey = xkey[1] if len(xkey) > 1 else ""
+    try:
+        return sum(map(len, filter(None, inputs))) + len(xkey or "")
+    except TypeError:
+        return _MEMO_TEXT + 1
 
 
 def _host_view(host: str, port: int | None, scheme: str) -> tuple[str, str, str]:
@@ -252,6 +258,8 @@ class ProxyMiddleware:
         self._hops_label = f"trusted_hops={self.hops}"
         trusted = {_SETTING_KEYS[name] for name in self.settings["trusted_headers"]}
         self.trusted_keys = frozenset(trusted)
+        self._xff_read = XFF in trusted  # see _reads_xff
+        self._forwarded_read = FORWARDED in trusted
         self.clear_untrusted: bool = self.settings["clear_untrusted"]
         self.reject: bool = self.settings["on_invalid"] == "reject"
         self.url_scheme: str = self.settings["url_scheme"]
@@ -260,7 +268,9 @@ class ProxyMiddleware:
         self.trust_nobody = not self.peers and not self.hops
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
-        self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # exact keys
+        self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # see _client_of
+        self._seen: set[tuple[Any, ...]] = set()  # see _promote
         self._log_calls = 0
         self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
@@ -273,30 +283,43 @@ class ProxyMiddleware:
         try:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
                 xff: Any = environ.get(XFF)
-                windowed = type(xff) is str and len(xff) > _MEMO_TEXT
-                if windowed:
-                    # Its last items stand for it, if the walk stops there.
-                    raw = xff
-                    comma = xff.find(",", len(xff) - _WINDOW)
-                    xff = ("window", xff[comma + 1 :]) if comma >= 0 else None
-                key: tuple[Any, ...] = (tuple(map(environ.get, _INPUTS)), xff)
-                if windowed and xff is None:
-                    key = ()
-                try:
-                    memo = self._memo.get(key) if key else None
-                except TypeError:  # a value that is not text: judged, not kept
-                    key, memo = (), None
+                inputs: Any = tuple(map(environ.get, _INPUTS))
+                memo: Any = None
+                exact: Any = None
+                client: Any = None
+                shape: Any = None
+                if xff is None or type(xff) is str:
+                    # This very request seen before (a client's next one); a
+                    # long X-Forwarded-For by its last characters (see _keep).
+                    if xff is None or len(xff) <= _MEMO_TEXT:
+                        exact = (inputs, xff)
+                    else:
+                        exact = (inputs, (_TAIL, xff[-_WINDOW:]))
+                    try:
+                        memo = self._memo.get(exact)
+                    except TypeError:  # a value that is not text: no memo
+                        exact = None
+                if memo is None and exact is not None and xff is not None:
+                    # Its shape seen before: X-Forwarded-For as far as the
+                    # walk reads it, the client apart (see _client_of).
+                    if not self._reads_xff(environ):
+                        shape = (inputs, _UNREAD)
+                    else:
+                        client = self._client_of(xff)
+                        if client is not None:
+                            node, right = client[1], client[2]
+                            xkey = (_CLIENT, right, node.ip is None, node.port is None)
+                            shape = (inputs, xkey)
+                    if shape is not None:
+                        memo = self._shapes.get(shape)
                 if memo is None:
                     environ["wsgifix.orig"] = orig = {}
-                    if key and self._window_safe(environ, windowed):
-                        self._apply_and_remember(environ, orig, key, windowed)
-                    else:
-                        self._apply(environ, orig)
+                    self._apply_and_remember(environ, orig, exact, shape, client)
                 else:
-                    template, updates, deletes, live, remembered = memo
+                    template, updates, deletes, live, remembered, tail = memo
                     environ["wsgifix.orig"] = orig = template.copy()
-                    if windowed and XFF in orig:
-                        orig[XFF] = raw  # the key holds only its last items
+                    if XFF in orig:
+                        orig[XFF] = xff  # the request's own (see _entry)
                     environ.update(updates)
                     for name in deletes:
                         del environ[name]
@@ -308,7 +331,13 @@ class ProxyMiddleware:
                                 del environ[name]
                             else:
                                 environ[name] = value
+                    if client is not None:
+                        remembered = self._to_client(
+                            environ, orig, client, remembered, tail
+                        )
                     environ["wsgifix.trust"] = remembered
+                    if shape is not None:
+                        self._promote(environ, orig, exact, shape, client)
             else:
                 # Nothing forwarded: only the scheme and the Host. This runs
                 # on most requests, so it is written out, with cached verdicts.
@@ -357,27 +386,114 @@ class ProxyMiddleware:
         self,
         environ: WSGIEnvironment,
         orig: dict[str, str | None],
-        key: tuple[Any, ...],
-        windowed: bool,
+        exact: tuple[Any, ...] | None,
+        shape: tuple[Any, ...] | None,
+        client: tuple[str, Node, str, int] | None,
     ) -> None:
-        """Run the walk, and remember its effect for identical requests.
+        """Run the walk, and remember its effect for requests with the same key.
 
-        Requests from one client through one proxy repeat the same header
-        values, so the environ changes are kept per input tuple (every
-        environ value the walk reads), bounded: the originals (known from
-        the key), the new values and the removals. REMOTE_PORT (not in the
-        key: it varies per socket) is compared per request instead, and the
-        original of a windowed X-Forwarded-For (whose key holds its last
-        _WINDOW characters, in whole items, when :meth:`_window_safe`) is
-        the request's own. A walk that logged or was rejected is not
+        Requests through one proxy repeat the same header values, so the
+        environ changes are kept, bounded, under two keys: ``shape`` (every
+        environ value the walk reads, X-Forwarded-For as far as the walk
+        reads it with the client apart: every client's requests, a hostile
+        header keyed by its last items) and ``exact`` (X-Forwarded-For's text
+        too: a client's next requests, kept from its second request on, see
+        :meth:`_promote`). An entry holds the originals (known from the key),
+        the new values and the removals; REMOTE_PORT (not in the key: it
+        varies per socket) is compared per request, X-Forwarded-For's
+        original is always the request's own, and under ``shape`` with a
+        ``client`` (see :meth:`_client_of`), the client's address, port,
+        X-Forwarded-For cut and trust decision are made per request
+        (:meth:`_to_client`). A walk that logged or was rejected is not
         remembered, so its log line keeps its own limits.
         """
         logged = self._log_calls
         self._apply(environ, orig)
-        if self._log_calls != logged or _key_text(key) > _MEMO_TEXT:
-            return  # a long value is judged every time, not kept
+        if self._log_calls != logged:
+            return
+        decision: TrustDecision = environ["wsgifix.trust"]
+        if shape is None:
+            # No shape: only this very request, if its key holds all the
+            # walk read.
+            if exact is not None and not isinstance(exact[1], tuple):
+                self._keep(self._memo, exact, environ, orig, decision, (), "")
+            return
+        if client is None:
+            self._keep(self._shapes, shape, environ, orig, decision, (), "")
+            return
+        item, node = client[0], client[1]
+        cut = environ.get(XFF)
+        if (
+            decision.client != node.ip
+            or decision.headers.get(XFF, ("",))[0] != HONOURED
+            or (node.ip is not None and environ.get("REMOTE_ADDR") != node.ip)
+            or (self.clear_untrusted and not (cut or "").startswith(item))
+        ):
+            return  # not the walk _client_of foresaw: keep nothing
+        per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF)
+        tail = (cut or "")[len(item) :]
+        self._keep(self._shapes, shape, environ, orig, decision, per_client, tail)
+
+    def _promote(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        exact: tuple[Any, ...] | None,
+        shape: tuple[Any, ...],
+        client: tuple[str, Node, str, int] | None,
+    ) -> None:
+        """A request answered from its shape: on the second sight of its
+        ``exact`` key, keep what it changed (in ``orig``) under that key, so
+        a returning client gets the cheapest answer while a stream of new
+        clients adds one set entry each."""
+        if exact is None:
+            return
+        seen = self._seen
+        if exact not in seen:
+            if len(seen) >= _CACHE_SIZE:
+                seen.clear()
+            seen.add(exact)
+            return
+        seen.discard(exact)
+        if isinstance(exact[1], tuple):
+            # A long X-Forwarded-For keyed by its last _WINDOW characters:
+            # right only when the walk stopped inside them.
+            xff = orig.get(XFF, environ.get(XFF)) or ""
+            if client is None and shape[1] is not _UNREAD:
+                return
+            if client is not None and client[3] < len(xff) - _WINDOW:
+                return
+        decision: TrustDecision = environ["wsgifix.trust"]
+        self._keep(self._memo, exact, environ, orig, decision, (), "")
+
+    @staticmethod
+    def _keep(
+        memo: dict[tuple[Any, ...], tuple[Any, ...]],
+        key: tuple[Any, ...],
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        decision: TrustDecision,
+        per_client: tuple[str, ...],
+        tail: str,
+    ) -> None:
+        """Store an entry (see _entry) unless its key holds long text."""
+        if _key_text(key) > _MEMO_TEXT:
+            return
+        if len(memo) >= _CACHE_SIZE:
+            memo.clear()
+        memo[key] = ProxyMiddleware._entry(environ, orig, decision, per_client, tail)
+
+    @staticmethod
+    def _entry(
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        decision: TrustDecision,
+        per_client: tuple[str, ...],
+        tail: str,
+    ) -> tuple[Any, ...]:
+        """A memo entry from one walk's changes (see _apply_and_remember)."""
         changed = list(orig)
-        if environ["wsgifix.trust"].client is not None:
+        if decision.client is not None:
             # The client's address and port replace the peer's whatever they
             # were (REMOTE_PORT is not part of the key: it varies per socket).
             changed += ["REMOTE_ADDR", "REMOTE_PORT"]
@@ -386,12 +502,14 @@ class ProxyMiddleware:
         deletes: list[str] = []
         live: list[tuple[str, str | None]] = []
         for name in dict.fromkeys(changed):
+            if name in per_client:
+                continue
             value = environ.get(name)
             if name == "REMOTE_PORT":
                 live.append((name, value))
                 continue
             old = orig.get(name, environ.get(name))
-            if windowed and name == XFF:
+            if name == XFF:
                 old = _OWN  # the request's own, set from it on every use
             elif old == value:
                 continue
@@ -400,45 +518,84 @@ class ProxyMiddleware:
                 deletes.append(name)
             else:
                 updates[name] = value
-        if len(self._memo) >= _CACHE_SIZE:
-            self._memo.clear()
-        memo = (
-            template,
-            updates,
-            tuple(deletes),
-            tuple(live),
-            environ["wsgifix.trust"],
-        )
-        self._memo[key] = memo
+        return template, updates, tuple(deletes), tuple(live), decision, tail
 
-    def _window_safe(self, environ: WSGIEnvironment, windowed: bool) -> bool:
-        """True unless the X-Forwarded-For walk may read past the window: then
-        its result may depend on text the key does not hold."""
-        if not windowed:
-            return True
-        peer = environ.get("REMOTE_ADDR") or ""
-        if (
-            self._trusted_by(peer) is None
-            or XFF not in self.trusted_keys
-            or (FORWARDED in self.trusted_keys and FORWARDED in environ)
-        ):
-            return True  # X-Forwarded-For is not walked at all
-        value: str = environ[XFF]
-        tail = value[value.find(",", len(value) - _WINDOW) + 1 :]
-        for count, item in enumerate(iter_from_right(tail), 1):
-            if self.hops:
-                if count > self.hops:
-                    return True
-                continue
-            if count > MAX_HOPS:
-                return True  # the walk stops here ("still trusted after")
-            try:
-                node = parse_xff_item(item)
-            except HeaderError:
-                return True
-            if node.ip is None or node.ip not in self.peers:
-                return True  # the client: the walk stops here
-        return False
+    def _reads_xff(self, environ: WSGIEnvironment) -> bool:
+        """Whether the walk reads X-Forwarded-For's text (see _apply)."""
+        return (
+            self._xff_read
+            and not (self._forwarded_read and FORWARDED in environ)
+            and self._trusted_by(environ.get("REMOTE_ADDR") or "") is not None
+        )
+
+    def _client_of(self, value: str) -> tuple[str, Node, str, int] | None:
+        """What the X-Forwarded-For walk (:meth:`_xff`) finds: the client's
+        item, its node, the text right of it (the trusted hops) and the
+        index of the comma left of it (-1: none), or None when the walk
+        would fail, fall short or find no item.
+
+        The walk never reads left of the client's item, and what it does
+        with the client's address does not depend on the address, so a memo
+        key holding the text right of it serves every client (and a hostile
+        header is keyed by its last items only).
+        """
+        end = len(value)
+        count = 0
+        last = None
+        while end >= 0:
+            comma = value.rfind(",", 0, end)
+            item = value[comma + 1 : end].strip(" \t")
+            if item:
+                count += 1
+                if not self.hops and count > MAX_HOPS:
+                    return None  # "still trusted after 64 hops"
+                try:
+                    node = parse_xff_item(item)
+                except HeaderError:
+                    return None
+                if self.hops:
+                    if count == self.hops:
+                        return item, node, value[end:], comma
+                elif node.ip is None or node.ip not in self.peers:
+                    return item, node, value[end:], comma
+                last = (item, node, value[end:], comma)
+            end = comma
+        return None if self.hops else last
+
+    def _to_client(
+        self,
+        environ: WSGIEnvironment,
+        orig: dict[str, str | None],
+        client: tuple[str, Node, str, int],
+        remembered: TrustDecision,
+        tail: str,
+    ) -> TrustDecision:
+        """A remembered walk applied to this request's client (see
+        _client_of): its address and port, the X-Forwarded-For cut and the
+        trust decision naming it."""
+        item, node = client[0], client[1]
+        ip = node.ip
+        if ip is not None:
+            old = environ.get("REMOTE_ADDR")
+            if old != ip:
+                orig["REMOTE_ADDR"] = old
+                environ["REMOTE_ADDR"] = ip
+            if node.port is not None:
+                old = environ.get("REMOTE_PORT")
+                if old != node.port:
+                    orig["REMOTE_PORT"] = old
+                    environ["REMOTE_PORT"] = node.port
+            elif "REMOTE_PORT" in environ:
+                orig["REMOTE_PORT"] = environ.pop("REMOTE_PORT")
+        if self.clear_untrusted:
+            cut = item + tail
+            raw = environ[XFF]
+            if raw != cut:
+                orig[XFF] = raw
+                environ[XFF] = cut
+        statuses = {**remembered.headers, XFF: (HONOURED, ip or "unknown client")}
+        peer, trusted_by, mode, _, _ = remembered
+        return TrustDecision(peer, trusted_by, mode, ip, statuses)
 
     def _quiet(self, peer: str) -> TrustDecision:
         """The decision for a request without forwarding headers (cached)."""

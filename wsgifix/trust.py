@@ -22,7 +22,10 @@ IPv4 rules, named ranges included, also match IPv4-mapped IPv6 peers
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
+
+from wsgifix.forwarded import IPV4
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -93,6 +96,10 @@ class TrustedPeers:
                         v6.append((net, entry))
         self._v4 = tuple(v4)
         self._v6 = tuple(v6)
+        # The IPv4 networks as (address & mask, mask, entry) integers.
+        self._v4_ints = tuple(
+            (int(net.network_address), int(net.netmask), entry) for net, entry in v4
+        )
         self._cache: dict[str, str | None] = {}
 
     def __bool__(self) -> bool:
@@ -118,6 +125,12 @@ class TrustedPeers:
             return "*"
         if addr in UNIX_PEERS:
             return self.unix
+        if IPV4.fullmatch(addr) is not None:  # the common case, in integers
+            number = int.from_bytes(socket.inet_aton(addr), "big")
+            for network, mask, entry in self._v4_ints:
+                if number & mask == network:
+                    return entry
+            return None
         text = addr[1:-1] if addr.startswith("[") and addr.endswith("]") else addr
         try:
             ip = ipaddress.ip_address(text)

@@ -157,12 +157,14 @@ def sizes(app: Any) -> dict[str, Any]:
         if isinstance(layer, ProxyMiddleware):
             out["proxy_log"] = len(layer._logged)
             out["proxy_memo"] = len(layer._memo)
+            out["proxy_shapes"] = len(layer._shapes)
             out["proxy_quiet"] = len(layer._quiet_cache)
             out["proxy_hosts"] = len(layer._host_cache)
         elif isinstance(layer, CookieMiddleware):
             out["races"] = None if layer.races is None else len(layer.races)
             out["cookie_log"] = len(layer._logged)
             out["verdicts"] = len(layer.verdicts)
+            out["responses"] = len(layer.responses)
             out["recent"] = len(layer.recent)
             out["counts"] = dict(layer.counts)
     for name in dir(wsgifix.forwarded):
