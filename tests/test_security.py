@@ -658,7 +658,9 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
     # The variety did reach the bounds that the loop can reach.
     assert largest["proxy shapes"] == largest["proxy seen keys"] == 4096
     assert largest["Host verdicts"] == 4096
-    assert largest["quiet decisions"] == largest["peer matches"] == 4096
+    assert largest["quiet decisions"] == 4096
+    # Sampled once per round of requests: a clear may fall inside one.
+    assert largest["peer matches"] >= 4090
     assert largest["cookie verdicts"] == cookies.verdicts.maxsize
     assert largest["cookie responses"] == cookies.responses.maxsize
 

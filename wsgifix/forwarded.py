@@ -272,6 +272,9 @@ def _node_port(port: str, value: str) -> str | None:
     return port
 
 
+_NEW_NODE = tuple.__new__  # Node(ip, port) without a Python-level call
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def _parse_xff_cached(item: str) -> Node:
     return _node(item, bare_ipv6=True)
@@ -292,6 +295,8 @@ def parse_xff_item(item: str) -> Node:
     (``fe80::1%eth0``).
     """
     text = item.strip(_OWS)
+    if IPV4.fullmatch(text) is not None:  # the common case, uncached
+        return _NEW_NODE(Node, (text, None))
     if len(text) > _CACHEABLE:
         return _node(text, bare_ipv6=True)
     return _parse_xff_cached(text)

@@ -96,6 +96,7 @@ _CLIENT = "client"
 _TAIL = "tail"
 _WINDOW = 256  # characters of a long X-Forwarded-For in an exact key
 _OWN: Any = object()  # in a memo entry's originals: the request's own value
+_NEW_TUPLE = tuple.__new__  # a NamedTuple without a Python-level call
 _SETTING_KEYS = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
@@ -270,7 +271,7 @@ class ProxyMiddleware:
         self._quiet_cache: dict[str, TrustDecision] = {}
         self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # exact keys
         self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # see _client_of
-        self._seen: set[tuple[Any, ...]] = set()  # see _promote
+        self._seen: set[Any] = set()  # see _promote
         self._log_calls = 0
         self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
@@ -443,18 +444,19 @@ class ProxyMiddleware:
         client: tuple[str, Node, str, int] | None,
     ) -> None:
         """A request answered from its shape: on the second sight of its
-        ``exact`` key, keep what it changed (in ``orig``) under that key, so
-        a returning client gets the cheapest answer while a stream of new
-        clients adds one set entry each."""
+        X-Forwarded-For, keep what it changed (in ``orig``) under its
+        ``exact`` key, so a returning client gets the cheapest answer while
+        a stream of new clients adds one set entry each."""
         if exact is None:
             return
         seen = self._seen
-        if exact not in seen:
+        text = exact[1]  # X-Forwarded-For as the key holds it: enough here
+        if text not in seen:
             if len(seen) >= _CACHE_SIZE:
                 seen.clear()
-            seen.add(exact)
+            seen.add(text)
             return
-        seen.discard(exact)
+        seen.discard(text)
         if isinstance(exact[1], tuple):
             # A long X-Forwarded-For keyed by its last _WINDOW characters:
             # right only when the walk stopped inside them.
@@ -539,6 +541,14 @@ class ProxyMiddleware:
         key holding the text right of it serves every client (and a hostile
         header is keyed by its last items only).
         """
+        if "," not in value and (self.hops or 0) <= 1:  # one item: the client
+            item = value.strip(" \t")
+            if not item:
+                return None
+            try:
+                return item, parse_xff_item(item), "", -1
+            except HeaderError:
+                return None
         end = len(value)
         count = 0
         last = None
@@ -595,7 +605,7 @@ class ProxyMiddleware:
                 environ[XFF] = cut
         statuses = {**remembered.headers, XFF: (HONOURED, ip or "unknown client")}
         peer, trusted_by, mode, _, _ = remembered
-        return TrustDecision(peer, trusted_by, mode, ip, statuses)
+        return _NEW_TUPLE(TrustDecision, (peer, trusted_by, mode, ip, statuses))
 
     def _quiet(self, peer: str) -> TrustDecision:
         """The decision for a request without forwarding headers (cached)."""

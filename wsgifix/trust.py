@@ -39,6 +39,7 @@ NAMED_RANGES: dict[str, tuple[str, ...]] = {
 UNIX_PEERS = frozenset({"localhost", ""})
 
 _CACHE_SIZE = 4096
+_MISSING = object()
 
 
 def parse_entry(entry: str) -> tuple[Network, ...] | str:
@@ -110,10 +111,9 @@ class TrustedPeers:
 
     def match(self, addr: str) -> str | None:
         """The entry trusting ``addr`` (``"*"`` for everyone), else None."""
-        try:
-            return self._cache[addr]
-        except KeyError:
-            pass
+        found = self._cache.get(addr, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
         found = self._match(addr)
         if len(self._cache) >= _CACHE_SIZE:
             self._cache.clear()
