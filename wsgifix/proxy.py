@@ -291,7 +291,7 @@ class ProxyMiddleware:
                 shape: Any = None
                 if xff is None or type(xff) is str:
                     # This very request seen before (a client's next one); a
-                    # long X-Forwarded-For by its last characters (see _keep).
+                    # long X-Forwarded-For by its last characters (_promote).
                     if xff is None or len(xff) <= _MEMO_TEXT:
                         exact = (inputs, xff)
                     else:
