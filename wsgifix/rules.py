@@ -949,8 +949,9 @@ def judge(
         issue = rule(c, e, s, seen)
         if issue is not None:
             issues.append(issue)
-        if seen.get("broken") or seen.get("empty"):
-            break
+            # Only a rule that reports marks the cookie broken or empty.
+            if seen.get("broken") or seen.get("empty"):
+                break
     silent: tuple[Fix, ...] = seen.get("silent", ())
     applied: list[bool] = []
     editor = c.edit()
