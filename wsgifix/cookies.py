@@ -46,13 +46,13 @@ from wsgifix.rules import (
     Finding,
     Request,
     Settings,
+    Summary,
     VerdictCache,
     audit,
     one_line,
     too_many_cookies,
     value_facts,
 )
-from wsgifix.setcookie import SetCookie
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -213,12 +213,11 @@ def parse_cookie_header(jar: str) -> dict[str, str]:
     return cookies
 
 
-def _reads_default_path(header: str) -> bool:
-    """The rules read the request's default-path for this Set-Cookie: it has
-    no Path, or one that is not absolute (path_rules, host_prefix, and the
+def _reads_default_path(cookie: Summary) -> bool:
+    """The rules read the request's default-path for this cookie: it has no
+    Path, or one that is not absolute (path_rules, host_prefix, and the
     response's duplicate check)."""
-    path = SetCookie.parse(header).get("path")
-    return path is None or not path.startswith("/")
+    return cookie.path is None or not cookie.path.startswith("/")
 
 
 def _url(environ: WSGIEnvironment) -> str:
@@ -447,7 +446,8 @@ class CookieMiddleware:
         under ``key``, its default-path (``key[3]``) left out when no rule
         reads it (every cookie has an absolute Path)."""
         e = effective_request(environ)
-        fixed, judged = audit(values, e, self.rules, self.verdicts)
+        summaries: list[Summary] = []
+        fixed, judged = audit(values, e, self.rules, self.verdicts, summaries)
         kept = tuple(f for f, _ in judged if f.rule != "too-many-cookies")
         memo: _Memo = (None, kept, [0.0], 0)
         if key is None:
@@ -463,7 +463,7 @@ class CookieMiddleware:
         changed = any(suffix is not None for suffix in suffixes)
         grown = sum(map(len, fixed)) - sum(map(len, values))
         memo = (tuple(suffixes) if changed else None, kept, [0.0], grown)
-        if not any(map(_reads_default_path, values)):
+        if not any(map(_reads_default_path, summaries)):
             key[3] = None
         self.responses.put(tuple(key), memo)
         return (fixed if changed else values), memo

@@ -1255,15 +1255,19 @@ def audit(
     e: Request,
     s: Settings,
     cache: VerdictCache | None = None,
+    summaries: list[Summary] | None = None,
 ) -> tuple[list[str], list[tuple[Finding, Verdicts]]]:
     """Judge every Set-Cookie value of one response against E.
 
     Returns the headers to send (fixed where allowed) and the findings with
     each browser family's verdict. Pure but for the optional ``cache``,
-    which remembers verdicts for attribute strings seen before.
+    which remembers verdicts for attribute strings seen before, and the
+    optional ``summaries`` list, which receives what the response-level
+    rules read of each cookie (:class:`Summary`).
     """
     fixed: list[str] = []
-    summaries: list[Summary] = []
+    if summaries is None:
+        summaries = []
     per_cookie: list[tuple[Finding, Verdicts]] = []
     e_key = (
         e.url,
