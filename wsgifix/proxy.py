@@ -285,60 +285,22 @@ class ProxyMiddleware:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
                 xff: Any = environ.get(XFF)
                 inputs: Any = tuple(map(environ.get, _INPUTS))
-                memo: Any = None
-                exact: Any = None
-                client: Any = None
-                shape: Any = None
-                if xff is None or type(xff) is str:
-                    # This very request seen before (a client's next one); a
-                    # long X-Forwarded-For by its last characters (_promote).
-                    if xff is None or len(xff) <= _MEMO_TEXT:
-                        exact = (inputs, xff)
-                    else:
-                        exact = (inputs, (_TAIL, xff[-_WINDOW:]))
-                    try:
-                        memo = self._memo.get(exact)
-                    except TypeError:  # a value that is not text: no memo
-                        exact = None
-                if memo is None and exact is not None and xff is not None:
-                    # Its shape seen before: X-Forwarded-For as far as the
-                    # walk reads it, the client apart (see _client_of).
-                    if not self._reads_xff(environ):
-                        shape = (inputs, _UNREAD)
-                    else:
-                        client = self._client_of(xff)
-                        if client is not None:
-                            node, right = client[1], client[2]
-                            xkey = (_CLIENT, right, node.ip is None, node.port is None)
-                            shape = (inputs, xkey)
-                    if shape is not None:
-                        memo = self._shapes.get(shape)
-                if memo is None:
-                    environ["wsgifix.orig"] = orig = {}
-                    self._apply_and_remember(environ, orig, exact, shape, client)
+                # This very request seen before (a client's next one); a
+                # long X-Forwarded-For by its last characters (_promote).
+                if xff is None or (type(xff) is str and len(xff) <= _MEMO_TEXT):
+                    exact: Any = (inputs, xff)
+                elif type(xff) is str:
+                    exact = (inputs, (_TAIL, xff[-_WINDOW:]))
                 else:
-                    template, updates, deletes, live, remembered, tail = memo
-                    environ["wsgifix.orig"] = orig = template.copy()
-                    if XFF in orig:
-                        orig[XFF] = xff  # the request's own (see _entry)
-                    environ.update(updates)
-                    for name in deletes:
-                        del environ[name]
-                    for name, value in live:  # values outside the memo key
-                        old = environ.get(name)
-                        if old != value:
-                            orig[name] = old
-                            if value is None:
-                                del environ[name]
-                            else:
-                                environ[name] = value
-                    if client is not None:
-                        remembered = self._to_client(
-                            environ, orig, client, remembered, tail
-                        )
-                    environ["wsgifix.trust"] = remembered
-                    if shape is not None:
-                        self._promote(environ, orig, exact, shape, client)
+                    exact = None
+                try:
+                    memo = self._memo.get(exact) if exact is not None else None
+                except TypeError:  # a value that is not text: no memo
+                    memo = exact = None
+                if memo is None:
+                    self._by_shape(environ, xff, inputs, exact)
+                else:
+                    self._replay(environ, xff, memo)
             else:
                 # Nothing forwarded: only the scheme and the Host. This runs
                 # on most requests, so it is written out, with cached verdicts.
@@ -382,6 +344,67 @@ class ProxyMiddleware:
         except Rejected as exc:
             return self._bad_request(str(exc), start_response)
         return self.app(environ, start_response)
+
+    def _replay(
+        self,
+        environ: WSGIEnvironment,
+        xff: Any,
+        memo: tuple[Any, ...],
+        client: tuple[str, Node, str, int] | None = None,
+    ) -> dict[str, str | None]:
+        """Apply a memo entry (see _entry) to this request; its originals."""
+        template, updates, deletes, live, remembered, tail = memo
+        orig: dict[str, str | None] = template.copy()
+        environ["wsgifix.orig"] = orig
+        if XFF in orig:
+            orig[XFF] = xff  # the request's own (see _entry)
+        environ.update(updates)
+        for name in deletes:
+            del environ[name]
+        for name, value in live:  # values outside the memo key
+            old = environ.get(name)
+            if old != value:
+                orig[name] = old
+                if value is None:
+                    del environ[name]
+                else:
+                    environ[name] = value
+        if client is not None:
+            remembered = self._to_client(environ, orig, client, remembered, tail)
+        environ["wsgifix.trust"] = remembered
+        return orig
+
+    def _by_shape(
+        self,
+        environ: WSGIEnvironment,
+        xff: Any,
+        inputs: tuple[Any, ...],
+        exact: tuple[Any, ...] | None,
+    ) -> None:
+        """A request not seen before: answered from its shape's entry (see
+        _client_of), else walked and remembered."""
+        shape: Any = None
+        client = None
+        if exact is not None and xff is not None:
+            # X-Forwarded-For as far as the walk reads it, the client apart.
+            if not self._reads_xff(environ):
+                shape = (inputs, _UNREAD)
+            else:
+                client = self._client_of(xff)
+                if client is not None:
+                    node, right = client[1], client[2]
+                    shape = (
+                        inputs,
+                        (_CLIENT, right, node.ip is None, node.port is None),
+                    )
+        memo = self._shapes.get(shape) if shape is not None else None
+        if memo is None:
+            walked: dict[str, str | None] = {}
+            environ["wsgifix.orig"] = walked
+            self._apply_and_remember(environ, walked, exact, shape, client)
+            return
+        orig = self._replay(environ, xff, memo, client)
+        self._promote(environ, orig, exact, shape, client)
 
     def _apply_and_remember(
         self,
