@@ -23,7 +23,7 @@ import io
 import logging
 import re
 import wsgiref.validate
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import pytest
@@ -2877,6 +2877,21 @@ MEMO_CASES = [
 ]
 
 
+def memo_environ(peer: str, **headers: str) -> dict[str, Any]:
+    """A request from ``peer`` as waitress gives it, with ``headers``."""
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "waitress.invalid",
+        "SERVER_PORT": "8080",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "REMOTE_ADDR": peer,
+        "wsgi.url_scheme": "http",
+        **headers,
+    }
+
+
 @pytest.mark.parametrize("headers", MEMO_CASES)
 @pytest.mark.parametrize("peer", ["127.0.0.1", "192.0.2.1"])
 def test_a_remembered_walk_equals_a_fresh_one(
@@ -2894,18 +2909,7 @@ def test_a_remembered_walk_equals_a_fresh_one(
         )
 
     def environ(port: str) -> dict[str, Any]:
-        return {
-            "REQUEST_METHOD": "GET",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": "/",
-            "SERVER_NAME": "waitress.invalid",
-            "SERVER_PORT": "8080",
-            "HTTP_HOST": "127.0.0.1:8080",
-            "REMOTE_ADDR": peer,
-            "REMOTE_PORT": port,
-            "wsgi.url_scheme": "http",
-            **headers,
-        }
+        return memo_environ(peer, REMOTE_PORT=port, **headers)
 
     remembering = make()
     first = environ("40000")
@@ -2975,35 +2979,40 @@ def test_a_remembered_long_chain_equals_a_fresh_walk(
         "on_invalid": "ignore",
     }
 
-    def make() -> ProxyMiddleware:
-        return ProxyMiddleware(lambda e, s: [], **settings)
-
     def environ(items: list[str]) -> dict[str, Any]:
-        return {
-            "REQUEST_METHOD": "GET",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": "/",
-            "SERVER_NAME": "waitress.invalid",
-            "SERVER_PORT": "8080",
-            "HTTP_HOST": "127.0.0.1:8080",
-            "REMOTE_ADDR": peer,
-            "REMOTE_PORT": "40000",
-            "wsgi.url_scheme": "http",
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_X_FORWARDED_FOR": ", ".join(items + common * 3 + tail),
-        }
+        return memo_environ(
+            peer,
+            REMOTE_PORT="40000",
+            HTTP_X_FORWARDED_PROTO="https",
+            HTTP_X_FORWARDED_FOR=", ".join(items + common * 3 + tail),
+        )
+
+    assert_memo_answers_as_fresh(
+        settings, lambda: environ(left), lambda: environ(other_left)
+    )
+
+
+def assert_memo_answers_as_fresh(
+    settings: dict[str, Any],
+    first: Callable[[], dict[str, Any]],
+    second: Callable[[], dict[str, Any]],
+) -> None:
+    """A layer that answered ``first()`` answers ``second()`` three times
+    (from a shape entry, then kept, then from its own entry) as a fresh
+    layer does: the same environ, or the same 400."""
 
     def answer(layer: ProxyMiddleware, env: dict[str, Any]) -> Any:
         statuses: list[str] = []
         layer(env, lambda status, headers, *a: statuses.append(status))
         return statuses, env
 
+    def make() -> ProxyMiddleware:
+        return ProxyMiddleware(lambda e, s: [], **settings)
+
     remembering = make()
-    answer(remembering, environ(left))
-    for _ in range(3):  # from the shape, then kept, then from its own entry
-        assert answer(remembering, environ(other_left)) == answer(
-            make(), environ(other_left)
-        )
+    answer(remembering, first())
+    for _ in range(3):
+        assert answer(remembering, second()) == answer(make(), second())
 
 
 WINDOWED = [
@@ -3067,22 +3076,32 @@ def test_a_windowed_chain_from_the_memo_equals_a_fresh_walk(
         assert env == fresh
 
 
+def xff_layer() -> ProxyMiddleware:
+    """A layer trusting 127.0.0.1's X-Forwarded-For."""
+    return ProxyMiddleware(
+        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
+    )
+
+
+def count_walks(layer: ProxyMiddleware) -> list[int]:
+    """A one-item list counting the layer's walks (calls of ``_apply``)."""
+    walks = [0]
+    original = layer._apply
+
+    def counting(*args: Any) -> None:
+        walks[0] += 1
+        original(*args)
+
+    layer._apply = counting  # type: ignore[method-assign]
+    return walks
+
+
 def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:
     """10,000 entries from a client through one trusted proxy: the memo
     keeps the last 256 characters, so a repeat with other forged entries
     further left is answered from it, and the key keeps no long text."""
-    layer = ProxyMiddleware(
-        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
-    )
-    walks = 0
-    original = layer._apply
-
-    def counting(*args: Any) -> None:
-        nonlocal walks
-        walks += 1
-        original(*args)
-
-    layer._apply = counting  # type: ignore[method-assign]
+    layer = xff_layer()
+    walks = count_walks(layer)
     for forged in ("198.51.100.", "192.0.2."):
         chain = ", ".join(f"{forged}{i % 250 + 1}" for i in range(9_900))
         chain += ", 10.1.1.1" * 100
@@ -3096,7 +3115,7 @@ def test_a_hostile_chain_is_walked_once_per_distinct_tail() -> None:
         assert env["REMOTE_ADDR"] == "203.0.113.9"
         assert env["HTTP_X_FORWARDED_FOR"] == "203.0.113.9"
         assert env["wsgifix.orig"]["HTTP_X_FORWARDED_FOR"] == chain + ", 203.0.113.9"
-    assert walks == 1
+    assert walks == [1]
     assert not layer._memo  # too long to keep whole
     (key,) = layer._shapes
     assert sum(len(str(part)) for part in key) < 1_000
@@ -3152,55 +3171,29 @@ def test_one_memo_entry_serves_every_client(
         "on_invalid": "ignore",
     }
 
-    def make() -> ProxyMiddleware:
-        return ProxyMiddleware(lambda e, s: [], **settings)
-
     def environ(client: str) -> dict[str, Any]:
-        env = {
-            "REQUEST_METHOD": "GET",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": "/",
-            "SERVER_NAME": "waitress.invalid",
-            "SERVER_PORT": "8080",
-            "HTTP_HOST": "127.0.0.1:8080",
-            "REMOTE_ADDR": peer,
-            "wsgi.url_scheme": "http",
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_X_FORWARDED_HOST": "shop.example",
-            "HTTP_X_FORWARDED_FOR": ", ".join([client, *right]),
-        }
+        env = memo_environ(
+            peer,
+            HTTP_X_FORWARDED_PROTO="https",
+            HTTP_X_FORWARDED_HOST="shop.example",
+            HTTP_X_FORWARDED_FOR=", ".join([client, *right]),
+        )
         if port is not None:
             env["REMOTE_PORT"] = port
         if forwarded:
             env["HTTP_FORWARDED"] = "for=192.0.2.60"
         return env
 
-    def answer(layer: ProxyMiddleware, env: dict[str, Any]) -> Any:
-        statuses: list[str] = []
-        layer(env, lambda status, headers, *a: statuses.append(status))
-        return statuses, env
-
-    remembering = make()
-    answer(remembering, environ(first))
-    for _ in range(3):  # from the shape, then kept, then from its own entry
-        assert answer(remembering, environ(second)) == answer(make(), environ(second))
+    assert_memo_answers_as_fresh(
+        settings, lambda: environ(first), lambda: environ(second)
+    )
 
 
 def test_distinct_clients_share_one_memo_entry() -> None:
     """New clients are answered from one shared entry (no entry each); a
     client seen twice gets its own, answered without a walk."""
-    layer = ProxyMiddleware(
-        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
-    )
-    walks = 0
-    original = layer._apply
-
-    def counting(*args: Any) -> None:
-        nonlocal walks
-        walks += 1
-        original(*args)
-
-    layer._apply = counting  # type: ignore[method-assign]
+    layer = xff_layer()
+    walks = count_walks(layer)
     for round_ in range(3):
         for i in range(300):
             client = f"203.0.{i // 250}.{i % 250 + 1}"
@@ -3220,13 +3213,11 @@ def test_distinct_clients_share_one_memo_entry() -> None:
         # Round 0: nobody's own entry yet (a port is part of the header text,
         # so each round is new text: seen, then kept on its second sight).
         assert len(layer._memo) == 0
-    assert walks == 1
+    assert walks == [1]
 
 
 def test_a_returning_client_gets_its_own_entry() -> None:
-    layer = ProxyMiddleware(
-        lambda e, s: [], trusted_proxies="127.0.0.1", trusted_headers="x-forwarded-for"
-    )
+    layer = xff_layer()
     for _ in range(3):
         for i in range(50):
             env = {
