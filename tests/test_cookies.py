@@ -1428,6 +1428,9 @@ COOKIE_VALUES = st.one_of(
     cfg=COOKIE_SETTINGS,
     env=REQUESTS,
     first_path=st.sampled_from(["/", "/a/b", "", "/orders/1/x"]),
+    first_host=st.sampled_from(
+        ["lab.test", "other.test:8080", "localhost", "127.0.0.2", "[::1]:80"]
+    ),
 )
 def test_a_remembered_response_is_judged_as_a_fresh_one(
     shape: list[tuple[str, list[str], str]],
@@ -1436,10 +1439,12 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
     cfg: dict[str, Any],
     env: dict[str, str],
     first_path: str,
+    first_host: str,
 ) -> None:
-    """A layer that has seen the same headers with other cookie values sends
-    the same headers and lists the same findings as a layer seeing them for
-    the first time: the memo keeps only what the rules read."""
+    """A layer that has seen the same headers with other cookie values (on
+    another path or host) sends the same headers and lists the same
+    findings as a layer seeing them for the first time: the memo keeps only
+    what the rules read."""
     cfg = {**cfg, "detect_races": False}  # a fresh layer has no race table
 
     def headers_with(values: list[str]) -> Headers:
@@ -1449,18 +1454,24 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
         ]
 
     def send(
-        layer: CookieMiddleware, headers: Headers, path: str | None = None
+        layer: CookieMiddleware,
+        headers: Headers,
+        path: str | None = None,
+        host: str | None = None,
     ) -> tuple[Headers, list[Any]]:
         server = Server()
         environ = make_environ(**env)
         if path is not None:
             environ["PATH_INFO"] = path
+        if host is not None:
+            environ["HTTP_HOST"] = host
         layer.app = header_app(headers)
         layer(environ, server.start_response)
         return server.headers, findings(environ)
 
     warm = CookieMiddleware(header_app([]), **cfg)
-    send(warm, headers_with(first), first_path)  # maybe another directory
+    # Maybe another directory, maybe another host.
+    send(warm, headers_with(first), first_path, first_host)
     assert send(warm, headers_with(second)) == send(
         CookieMiddleware(header_app([]), **cfg), headers_with(second)
     )
@@ -1550,3 +1561,41 @@ def test_the_request_path_is_in_the_memo_only_where_a_rule_reads_it(
     assert len(layer.responses) == entries
     if entries > 1:
         assert "/orders/2" in " ".join(f.message for f in seen[1])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        pytest.param("shop-a.test", "shop-b.test", id="another tenant"),
+        pytest.param("lab.test", "localhost:8080", id="to localhost"),
+        pytest.param("localhost", "127.0.0.1", id="localhost to loopback IP"),
+        pytest.param("lab.test", "[::1]:8080", id="to IPv6 loopback"),
+    ],
+)
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
+    first: str, then: str, scheme: str
+) -> None:
+    """Without Domain attributes the rules read of the host only whether it
+    is localhost: a response judged on one host answers another without a
+    rule run, its messages naming the new URL."""
+    headers = [
+        ("Set-Cookie", "sid=1; Path=/; Secure"),
+        ("Set-Cookie", "theme=dark; Path=/; HttpOnly"),
+    ]
+    environ = {"wsgi.url_scheme": scheme, "HTTP_HOST": first}
+    layer = CookieMiddleware(header_app(headers))
+    layer(make_environ(**environ), Server().start_response)
+    judged = len(layer.verdicts)
+    for _ in range(2):  # from the entry for any host, then this host's own
+        warm, fresh = Server(), Server()
+        seen = make_environ(**{**environ, "HTTP_HOST": then})
+        new = make_environ(**{**environ, "HTTP_HOST": then})
+        layer(seen, warm.start_response)
+        CookieMiddleware(header_app(headers))(new, fresh.start_response)
+        assert warm.headers == fresh.headers
+        assert findings(seen) == findings(new)
+        assert all(then in f.message for f in findings(seen) if f.cookie)
+    localhost = ("localhost", "127.", "[::1]")
+    if first.startswith(localhost) == then.startswith(localhost):
+        assert len(layer.verdicts) == judged  # no rule ran for the new host

@@ -49,6 +49,7 @@ from wsgifix.rules import (
     Summary,
     VerdictCache,
     audit,
+    is_localhost,
     one_line,
     too_many_cookies,
     value_facts,
@@ -66,6 +67,8 @@ _LOG_INTERVAL = 60.0
 _LOG_KEYS = 4096
 _RECENT = 50
 _PENDING = 256
+_URL = "\x00url\x00"  # the request's URL in a message kept for any host
+_LOCALHOST = "localhost"  # in a memo key, before whether the host is one
 # Text a response memo key may hold: the client's part stays within
 # rules._MAX_KEY_TEXT, the app's (cookie names and attributes) within this.
 _MAX_RESPONSE_TEXT = 8192
@@ -133,16 +136,21 @@ def _tls_hint(environ: WSGIEnvironment) -> str | None:
     return None
 
 
-def effective_request(environ: WSGIEnvironment) -> Request:
-    """The request E the rules judge, from the environ the app saw."""
-    scheme = environ.get("wsgi.url_scheme", "http")
-    shown = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+def _bare_host(shown: str) -> str:
+    """The Host as the rules read it: lower-case, no port, no brackets."""
     host = shown.lower()
     if host.startswith("["):
         host = host[1 : host.find("]")] if "]" in host else host
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    host = host.removesuffix(".")
+    return host.removesuffix(".")
+
+
+def effective_request(environ: WSGIEnvironment) -> Request:
+    """The request E the rules judge, from the environ the app saw."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    shown = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    host = _bare_host(shown)
     script = environ.get("SCRIPT_NAME", "")
     cookies = parse_cookie_header(environ.get("HTTP_COOKIE", ""))
     secure = scheme == "https"
@@ -220,6 +228,19 @@ def _reads_default_path(cookie: Summary) -> bool:
     return cookie.path is None or not cookie.path.startswith("/")
 
 
+def _hostless(key: list[Any], values: list[str], semis: list[int]) -> list[Any] | None:
+    """The response's memo key with the host reduced to what the rules read
+    of it when no cookie has a Domain attribute: whether it is localhost
+    (E is then trustworthy). Only the messages name the host, and they get
+    the URL per request. None when a cookie may carry a Domain."""
+    for value, semi in zip(values, semis, strict=True):
+        if "domain" in value[semi:].lower():
+            return None
+    general = list(key)
+    general[1] = (_LOCALHOST, is_localhost(_bare_host(key[1])))
+    return general
+
+
 def _url(environ: WSGIEnvironment) -> str:
     """scheme://host[:port]SCRIPT_NAME of the request, for messages."""
     scheme = environ.get("wsgi.url_scheme", "http")
@@ -245,6 +266,7 @@ class CookieMiddleware:
         self.races = RaceDetector() if cfg["detect_races"] else None
         self.verdicts = VerdictCache()
         self.responses = VerdictCache()  # whole responses, see _Memo
+        self.hostless = VerdictCache()  # the same on any host, see _hostless
         self._recent: deque[Finding] = deque(maxlen=_RECENT)
         self._counts: dict[str, int] = {}
         # Findings of the last responses, folded into the two above when
@@ -263,6 +285,7 @@ class CookieMiddleware:
         # Verdicts depend on the policy: the sibling keeps its own.
         other.verdicts = VerdictCache()
         other.responses = VerdictCache()
+        other.hostless = VerdictCache()
         if self.policy != "off":
             other.policy = policy
             other.rules = self.rules._replace(policy=policy)
@@ -391,6 +414,7 @@ class CookieMiddleware:
         if size > _MAX_RESPONSE_TEXT:
             key = None
         memo = None
+        hostless = None
         if key is not None:
             # Most responses set Path on every cookie: then the request's
             # path does not matter, and one entry serves all of them.
@@ -398,8 +422,15 @@ class CookieMiddleware:
             if memo is None:
                 key[3] = path[:slash] if slash > 0 and path[0] == "/" else "/"
                 memo = self.responses.get(tuple(key))
+            if memo is None:
+                # Seen on another host? (See _hostless.)
+                hostless = _hostless(key, values, semis)
+                if hostless is not None:
+                    memo = self._on_host(hostless, environ)
+                    if memo is not None:  # this host's next responses
+                        self.responses.put(tuple(key), memo)
         if memo is None:
-            fixed, memo = self._judge(environ, values, key, semis)
+            fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = sum(map(len, fixed))
         else:
             suffixes, _, _, grown = memo
@@ -441,10 +472,12 @@ class CookieMiddleware:
         values: list[str],
         key: list[Any] | None,
         semis: list[int],
+        hostless: list[Any] | None = None,
     ) -> tuple[list[str], _Memo]:
         """Run the rules (a response not seen before) and memoize the result
         under ``key``, its default-path (``key[3]``) left out when no rule
-        reads it (every cookie has an absolute Path)."""
+        reads it (every cookie has an absolute Path); and under ``hostless``
+        (see :func:`_hostless`) for the same response on other hosts."""
         e = effective_request(environ)
         summaries: list[Summary] = []
         fixed, judged = audit(values, e, self.rules, self.verdicts, summaries)
@@ -466,7 +499,31 @@ class CookieMiddleware:
         if not any(map(_reads_default_path, summaries)):
             key[3] = None
         self.responses.put(tuple(key), memo)
+        if hostless is not None and one_line(e.url) == e.url:
+            hostless[3] = key[3]
+            # The messages name the URL: kept with a stand-in for it.
+            general = tuple(
+                f._replace(message=f.message.replace(e.url, _URL)) for f in kept
+            )
+            self.hostless.put(tuple(hostless), (memo[0], general, [0.0], grown))
         return (fixed if changed else values), memo
+
+    def _on_host(self, hostless: list[Any], environ: WSGIEnvironment) -> _Memo | None:
+        """The entry of this response on another host (see _hostless), its
+        messages naming this request's URL; None when there is none."""
+        memo = self.hostless.get(tuple(hostless))
+        if memo is None:
+            directory = hostless[3]
+            hostless[3] = None
+            memo = self.hostless.get(tuple(hostless))
+            hostless[3] = directory
+        if memo is None:
+            return None
+        url = _url(environ)
+        findings = tuple(
+            f._replace(message=f.message.replace(_URL, url)) for f in memo[1]
+        )
+        return memo[0], findings, [0.0], memo[3]
 
     @staticmethod
     def _race_findings(names: list[str], url: str) -> list[Finding]:

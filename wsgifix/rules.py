@@ -147,6 +147,8 @@ def is_localhost(host: str) -> bool:
 @lru_cache(maxsize=1024)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if ":" not in bare and not bare[-1:].isdigit():
+        return None  # a name (IPv4 ends in a digit, IPv6 holds a colon)
     try:
         return ipaddress.ip_address(bare)
     except ValueError:
