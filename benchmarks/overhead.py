@@ -271,6 +271,22 @@ def main(argv: list[str] | None = None) -> int:
             "<= 0.5",
         )
     )
+    # A client (or many tenants) sending a Host never seen before each time.
+    hosts = [
+        {**full_env, "HTTP_X_FORWARDED_HOST": f"t{i}.shop.example.com"}
+        for i in range(n * rounds + 1)
+    ]
+    new_hosts = wsgifix.wrap(
+        app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
+    )
+    rows.append(
+        (
+            "  the same, a new Host per request",
+            max(measure_once(new_hosts, hosts, n, rounds) - bare, 1.0),
+            None,
+            "",
+        )
+    )
     rows.append(
         (
             "wsgifix full default stack, 2 clean cookies",

@@ -636,6 +636,7 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
             lambda: cookies.hostless,
             cookies.hostless.maxsize,
         ),
+        "cookie hosts seen once": (lambda: cookies._hosts_seen, 4096),
         "cookie log keys": (lambda: cookies._logged, 4096),
         "recent findings": (lambda: cookies.recent, 50),
     }
@@ -665,10 +666,12 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
     assert largest["quiet decisions"] == 4096
     # Sampled once per round of requests: a clear may fall inside one.
     assert largest["peer matches"] >= 4090
-    # One response shape on 4,200 hosts: judged once, then answered for
-    # every other host from its entry for any host.
+    # One response shape on 4,200 hosts, each seen once: judged once, then
+    # answered for every other host from its entry for any host, and no
+    # host's own entry kept.
     assert largest["cookie verdicts"] < 10
-    assert largest["cookie responses"] == cookies.responses.maxsize
+    assert largest["cookie responses"] < 10
+    assert largest["cookie hosts seen once"] == 4096
 
 
 LONG = 100_000  # characters of one value; waitress accepts 256 KiB of headers
@@ -717,6 +720,7 @@ def test_caches_do_not_keep_long_client_values(changes: Any) -> None:
     kept += _text(stack._seen)
     kept += _text(cookies.verdicts._data) + _text(cookies._logged)
     kept += _text(cookies.responses._data) + _text(cookies.hostless._data)
+    kept += _text(cookies._hosts_seen)
     assert kept < 200_000, f"{kept:,} characters kept"
     # The same through the process-wide parser caches.
     gc.collect()

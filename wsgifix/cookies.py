@@ -267,6 +267,7 @@ class CookieMiddleware:
         self.verdicts = VerdictCache()
         self.responses = VerdictCache()  # whole responses, see _Memo
         self.hostless = VerdictCache()  # the same on any host, see _hostless
+        self._hosts_seen: set[str] = set()  # see _admit
         self._recent: deque[Finding] = deque(maxlen=_RECENT)
         self._counts: dict[str, int] = {}
         # Findings of the last responses, folded into the two above when
@@ -286,6 +287,7 @@ class CookieMiddleware:
         other.verdicts = VerdictCache()
         other.responses = VerdictCache()
         other.hostless = VerdictCache()
+        other._hosts_seen = set()
         if self.policy != "off":
             other.policy = policy
             other.rules = self.rules._replace(policy=policy)
@@ -427,8 +429,8 @@ class CookieMiddleware:
                 hostless = _hostless(key, values, semis)
                 if hostless is not None:
                     memo = self._on_host(hostless, environ)
-                    if memo is not None:  # this host's next responses
-                        self.responses.put(tuple(key), memo)
+                    if memo is not None:
+                        self._admit(key, memo)
         if memo is None:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = sum(map(len, fixed))
@@ -503,10 +505,30 @@ class CookieMiddleware:
             hostless[3] = key[3]
             # The messages name the URL: kept with a stand-in for it.
             general = tuple(
-                f._replace(message=f.message.replace(e.url, _URL)) for f in kept
+                Finding(
+                    f.rule,
+                    f.severity,
+                    f.cookie,
+                    f.message.replace(e.url, _URL),
+                    f.fixed,
+                )
+                for f in kept
             )
             self.hostless.put(tuple(hostless), (memo[0], general, [0.0], grown))
         return (fixed if changed else values), memo
+
+    def _admit(self, key: list[Any], memo: _Memo) -> None:
+        """Keep a response answered for a new host under this host's own key
+        from the host's second such response: a stream of hosts seen once
+        (a client inventing them) then leaves nothing behind."""
+        host = key[1]
+        seen = self._hosts_seen
+        if host not in seen:
+            if len(seen) >= _LOG_KEYS:
+                seen.clear()
+            seen.add(host)
+            return
+        self.responses.put(tuple(key), memo)
 
     def _on_host(self, hostless: list[Any], environ: WSGIEnvironment) -> _Memo | None:
         """The entry of this response on another host (see _hostless), its
@@ -521,7 +543,8 @@ class CookieMiddleware:
             return None
         url = _url(environ)
         findings = tuple(
-            f._replace(message=f.message.replace(_URL, url)) for f in memo[1]
+            Finding(f.rule, f.severity, f.cookie, f.message.replace(_URL, url), f.fixed)
+            for f in memo[1]
         )
         return memo[0], findings, [0.0], memo[3]
 
