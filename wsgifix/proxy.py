@@ -272,6 +272,7 @@ class ProxyMiddleware:
         self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # exact keys
         self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # see _client_of
         self._seen: set[Any] = set()  # see _promote
+        self._walked: set[int] = set()  # see _second_walk
         self._log_calls = 0
         self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
@@ -417,7 +418,8 @@ class ProxyMiddleware:
         """Run the walk, and remember its effect for requests with the same key.
 
         Requests through one proxy repeat the same header values, so the
-        environ changes are kept, bounded, under two keys: ``shape`` (every
+        environ changes are kept, bounded, from the second walk for a key
+        (:meth:`_second_walk`), under two keys: ``shape`` (every
         environ value the walk reads, X-Forwarded-For as far as the walk
         reads it with the client apart: every client's requests, a hostile
         header keyed by its last items) and ``exact`` (X-Forwarded-For's text
@@ -439,8 +441,14 @@ class ProxyMiddleware:
         if shape is None:
             # No shape: only this very request, if its key holds all the
             # walk read.
-            if exact is not None and not isinstance(exact[1], tuple):
+            if (
+                exact is not None
+                and not isinstance(exact[1], tuple)
+                and self._second_walk(exact)
+            ):
                 self._keep(self._memo, exact, environ, orig, decision, (), "")
+            return
+        if not self._second_walk(shape):
             return
         if client is None:
             self._keep(self._shapes, shape, environ, orig, decision, (), "")
@@ -457,6 +465,23 @@ class ProxyMiddleware:
         per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF)
         tail = (cut or "")[len(item) :]
         self._keep(self._shapes, shape, environ, orig, decision, per_client, tail)
+
+    def _second_walk(self, key: tuple[Any, ...]) -> bool:
+        """True on the second walk for ``key`` (only its hash is kept): a
+        stream of requests each unlike the others (invented Hosts, say)
+        then leaves no entries behind and evicts none."""
+        try:
+            token = hash(key)
+        except TypeError:
+            return False
+        walked = self._walked
+        if token in walked:
+            walked.discard(token)
+            return True
+        if len(walked) >= _CACHE_SIZE:
+            walked.clear()
+        walked.add(token)
+        return False
 
     def _promote(
         self,
