@@ -35,6 +35,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from wsgifix import config
+from wsgifix.memo import SecondSight
 from wsgifix.races import RaceDetector
 from wsgifix.rules import (
     _MAX_KEY_TEXT,
@@ -267,7 +268,7 @@ class CookieMiddleware:
         self.verdicts = VerdictCache()
         self.responses = VerdictCache()  # whole responses, see _Memo
         self.hostless = VerdictCache()  # the same on any host, see _hostless
-        self._hosts_seen: set[str] = set()  # see _admit
+        self._hosts_seen = SecondSight(_LOG_KEYS)  # see _admit
         self._recent: deque[Finding] = deque(maxlen=_RECENT)
         self._counts: dict[str, int] = {}
         # Findings of the last responses, folded into the two above when
@@ -287,7 +288,7 @@ class CookieMiddleware:
         other.verdicts = VerdictCache()
         other.responses = VerdictCache()
         other.hostless = VerdictCache()
-        other._hosts_seen = set()
+        other._hosts_seen = SecondSight(_LOG_KEYS)
         if self.policy != "off":
             other.policy = policy
             other.rules = self.rules._replace(policy=policy)
@@ -521,14 +522,8 @@ class CookieMiddleware:
         """Keep a response answered for a new host under this host's own key
         from the host's second such response: a stream of hosts seen once
         (a client inventing them) then leaves nothing behind."""
-        host = key[1]
-        seen = self._hosts_seen
-        if host not in seen:
-            if len(seen) >= _LOG_KEYS:
-                seen.clear()
-            seen.add(host)
-            return
-        self.responses.put(tuple(key), memo)
+        if self._hosts_seen.second(key[1]):
+            self.responses.put(tuple(key), memo)
 
     def _on_host(self, hostless: list[Any], environ: WSGIEnvironment) -> _Memo | None:
         """The entry of this response on another host (see _hostless), its

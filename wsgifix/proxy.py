@@ -48,6 +48,7 @@ from wsgifix.forwarded import (
     parse_node,
     parse_xff_item,
 )
+from wsgifix.memo import SecondSight
 from wsgifix.trust import TrustedPeers
 
 if TYPE_CHECKING:
@@ -271,8 +272,8 @@ class ProxyMiddleware:
         self._quiet_cache: dict[str, TrustDecision] = {}
         self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # exact keys
         self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # see _client_of
-        self._seen: set[Any] = set()  # see _promote
-        self._walked: set[int] = set()  # see _second_walk
+        self._seen = SecondSight(_CACHE_SIZE)  # X-Forwarded-For, see _promote
+        self._walked = SecondSight(_CACHE_SIZE)  # hashes, see _second_walk
         self._log_calls = 0
         self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
 
@@ -474,14 +475,7 @@ class ProxyMiddleware:
             token = hash(key)
         except TypeError:
             return False
-        walked = self._walked
-        if token in walked:
-            walked.discard(token)
-            return True
-        if len(walked) >= _CACHE_SIZE:
-            walked.clear()
-        walked.add(token)
-        return False
+        return self._walked.second(token)
 
     def _promote(
         self,
@@ -495,23 +489,15 @@ class ProxyMiddleware:
         X-Forwarded-For, keep what it changed (in ``orig``) under its
         ``exact`` key, so a returning client gets the cheapest answer while
         a stream of new clients adds one set entry each."""
-        if exact is None:
+        # X-Forwarded-For as the key holds it is enough to tell requests apart.
+        if exact is None or not self._seen.second(exact[1]):
             return
-        seen = self._seen
-        text = exact[1]  # X-Forwarded-For as the key holds it: enough here
-        if text not in seen:
-            if len(seen) >= _CACHE_SIZE:
-                seen.clear()
-            seen.add(text)
-            return
-        seen.discard(text)
-        if isinstance(exact[1], tuple):
+        if isinstance(exact[1], tuple) and client is not None:
             # A long X-Forwarded-For keyed by its last _WINDOW characters:
-            # right only when the walk stopped inside them.
+            # right only when the walk stopped inside them (without a client
+            # the shape is _UNREAD: the text never mattered).
             xff = orig.get(XFF, environ.get(XFF)) or ""
-            if client is None and shape[1] is not _UNREAD:
-                return
-            if client is not None and client[3] < len(xff) - _WINDOW:
+            if client[3] < len(xff) - _WINDOW:
                 return
         decision: TrustDecision = environ["wsgifix.trust"]
         self._keep(self._memo, exact, environ, orig, decision, (), "")
