@@ -1530,6 +1530,47 @@ def test_cookie_value_finds_what_the_full_parse_finds(
     assert wsgifix.cookies.cookie_value(text, name) == parsed.get(name)
 
 
+@given(
+    jar=st.lists(
+        st.sampled_from(
+            ["sid=1", " sid =1", "xsid=1", "a=sid=1", "=1", "sid", "\tsid=1",
+             "\x0bsid=1", "sid\x0b=1", "s id=1", "cart=", "a;b=1", ""]
+        ),
+        max_size=5,
+    ),
+    sep=st.sampled_from(["; ", ";", " ; "]),
+    name=st.sampled_from(["sid", " sid", "s id", "\x0bsid", "sid\x0b", "cart", ""]),
+    printable=st.booleans(),
+)  # fmt: skip
+def test_the_race_check_reads_the_incoming_value_as_the_parse_does(
+    jar: list[str], sep: str, name: str, printable: bool
+) -> None:
+    """Two requests carrying the same Cookie header, the second answered
+    while the first is still running, overwrite each other's cookie exactly
+    when the parse of that header finds the name (the layer looks the
+    name up without the parse where it can)."""
+    text = sep.join(jar)
+    tail = "; Path=/" if printable else "; Path=/\x01"
+    header = {"outer": f"{name}=2{tail}", "inner": f"{name}=1{tail}"}
+    layer: CookieMiddleware
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/outer":  # the inner request answers first
+            layer(
+                make_environ(PATH_INFO="/inner", HTTP_COOKIE=text),
+                Server().start_response,
+            )
+        start_response("200 OK", [("Set-Cookie", header[environ["PATH_INFO"][1:]])])
+        return [b"ok"]
+
+    layer = CookieMiddleware(app, cookie_policy="report")
+    environ = make_environ(PATH_INFO="/outer", HTTP_COOKIE=text)
+    layer(environ, Server().start_response)
+    raced = [f for f in findings(environ) if f.rule == "concurrent-overwrite"]
+    parsed = wsgifix.cookies.parse_cookie_header(text)
+    assert bool(raced) == (name.strip(" \t") in parsed)
+
+
 @pytest.mark.parametrize(
     ("cookie", "entries"),
     [

@@ -274,7 +274,7 @@ class CookieMiddleware:
         # Findings of the last responses, folded into the two above when
         # they are read or when _PENDING responses wait (one append per
         # response on the hot path).
-        self._pending: list[tuple[Finding, ...]] = []
+        self._pending: deque[tuple[Finding, ...]] = deque()
         self._logged: dict[tuple[str, str | None], float] = {}
         self._lock = threading.Lock()
 
@@ -357,8 +357,6 @@ class CookieMiddleware:
         jar: str = get("HTTP_COOKIE", "")
         scheme = get("wsgi.url_scheme", "http")
         script = get("SCRIPT_NAME", "")
-        path = script + get("PATH_INFO", "")
-        slash = path.rfind("/")
         # What the rules read of the response and its request, cookie values
         # excepted (see _Memo): the request's fields, then three per header.
         host = get("HTTP_HOST") or get("SERVER_NAME", "")
@@ -373,9 +371,10 @@ class CookieMiddleware:
             dest,
             None if scheme == "https" else _tls_hint(environ),
         ]
-        size = len(path) + len(host) + len(site) + len(dest)  # the client's text
-        if size > _MAX_KEY_TEXT:
+        client = len(script) + len(host) + len(site) + len(dest)  # client's text
+        if client > _MAX_KEY_TEXT:
             key = None  # long client text is judged, not kept
+        size = client
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] = {}
         look = jar and (self.races is not None or scheme != "https")
@@ -392,17 +391,32 @@ class CookieMiddleware:
                 if look and eq >= 0 and "" in parse_cookie_header(jar):
                     writes[""] = (parse_cookie_header(jar)[""], value[eq + 1 : semi])
                 continue
-            if look and stripped in jar:
-                incoming = cookie_value(jar, stripped)
+            # Printable ASCII (most headers): the name has no whitespace but
+            # spaces inside, and its value is small enough (value_facts).
+            plain = value.isascii() and value.isprintable()
+            incoming = None
+            if look:
+                at = jar.find(stripped)
+                if at < 0:
+                    pass
+                elif (
+                    plain
+                    and (at == 0 or jar[at - 2 : at] == "; ")
+                    and jar.startswith("=", at + len(stripped))
+                ):
+                    # Where browsers put it: cookie_value's first case.
+                    at += len(stripped) + 1
+                    end = jar.find(";", at)
+                    incoming = (jar[at:end] if end >= 0 else jar[at:]).strip()
+                else:
+                    incoming = cookie_value(jar, stripped)
                 if incoming is not None:
                     # One check per name and response (the last value it
                     # sets): a response that sets a name twice does not race.
                     writes[stripped] = (incoming, value[eq + 1 : semi])
-            else:
-                incoming = None
             if key is None:
                 continue
-            if value.isascii() and value.isprintable() and 3 * eq + semi <= max_size:
+            if plain and 3 * eq + semi <= max_size:
                 facts: Any = scheme == "https" or incoming is not None
             else:  # see value_facts
                 facts = (
@@ -414,24 +428,34 @@ class CookieMiddleware:
             size += eq + len(attributes)  # the app's text
             key += (name, attributes, facts)
             semis.append(semi)
-        if size > _MAX_RESPONSE_TEXT:
+        if size - client > _MAX_RESPONSE_TEXT:
             key = None
+        now = time.monotonic()
         memo = None
         hostless = None
         if key is not None:
             # Most responses set Path on every cookie: then the request's
             # path does not matter, and one entry serves all of them.
-            memo = self.responses.get(tuple(key))
+            responses = self.responses.table(now)
+            memo = responses.get(tuple(key))
             if memo is None:
-                key[3] = path[:slash] if slash > 0 and path[0] == "/" else "/"
-                memo = self.responses.get(tuple(key))
-            if memo is None:
-                # Seen on another host? (See _hostless.)
-                hostless = _hostless(key, values, semis)
-                if hostless is not None:
-                    memo = self._on_host(hostless, environ)
-                    if memo is not None:
-                        self._admit(key, memo)
+                path = script + get("PATH_INFO", "")
+                slash = path.rfind("/")
+                if slash > 0 and path[0] == "/":
+                    key[3] = path[:slash]
+                    if client + slash > _MAX_KEY_TEXT:
+                        key = None  # judged, not kept
+                else:
+                    key[3] = "/"
+            if memo is None and key is not None:
+                memo = responses.get(tuple(key))
+                if memo is None:
+                    # Seen on another host? (See _hostless.)
+                    hostless = _hostless(key, values, semis)
+                    if hostless is not None:
+                        memo = self._on_host(hostless, environ)
+                        if memo is not None:
+                            self._admit(key, memo)
         if memo is None:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = sum(map(len, fixed))
@@ -453,15 +477,12 @@ class CookieMiddleware:
             if crowded is not None:
                 extra = [_one_line(crowded)]
         if writes and self.races is not None:
-            now = time.monotonic()
             raced = self.races.check_many(writes, started, now)
             if raced:
                 extra = extra or []
                 extra.extend(self._race_findings(raced, _url(environ)))
-            if findings or extra:
-                self._report(environ, findings, extra, memo[2], now)
-        elif findings or extra:
-            self._report(environ, findings, extra, memo[2], time.monotonic())
+        if findings or extra:
+            self._report(environ, findings, extra, memo[2], now)
         if fixed is values:
             return headers
         new_headers = list(headers)
@@ -580,12 +601,15 @@ class CookieMiddleware:
             environ["wsgifix.findings"] = list(plain)
         else:
             listed.extend(plain)
+        pending = self._pending
+        pending.append(plain)  # atomic: no lock on the common path
+        if len(pending) >= _PENDING:
+            with self._lock:
+                self._fold()
+        if now < quiet[0] and not extra:
+            return  # all logged within the minute (the common case)
         due: list[Finding] = []
         with self._lock:
-            pending = self._pending
-            pending.append(plain)
-            if len(pending) >= _PENDING:
-                self._fold()
             if now >= quiet[0]:
                 quiet[0] = self._due(findings, now, due)
             if extra:
@@ -612,15 +636,17 @@ class CookieMiddleware:
             return dict(self._counts)
 
     def _fold(self) -> None:
-        """Move the pending findings into recent and counts (under the lock)."""
+        """Move the pending findings into recent and counts (under the lock;
+        responses append to ``_pending`` meanwhile, and what they append
+        is folded now or next time)."""
         recent = self._recent
         counts = self._counts
-        for findings in self._pending[-_RECENT:]:
+        take = self._pending.popleft
+        for _ in range(len(self._pending)):
+            findings = take()
             recent.extend(findings)
-        for findings in self._pending:
             for finding in findings:
                 counts[finding.rule] = counts.get(finding.rule, 0) + 1
-        self._pending.clear()
 
     def _due(
         self, findings: Iterable[Finding], now: float, due: list[Finding]

@@ -1193,10 +1193,15 @@ class VerdictCache:
         return len(self._data)
 
     def get(self, key: Any) -> Any:
-        if _now() - self._born > self.ttl:
+        return self.table(_now()).get(key)
+
+    def table(self, now: float) -> dict[Any, Any]:
+        """The entries as of ``now`` (a time.monotonic() reading): for
+        callers that look up several keys at one time."""
+        if now - self._born > self.ttl:
             self._data = {}
-            self._born = _now()
-        return self._data.get(key)
+            self._born = now
+        return self._data
 
     def put(self, key: Any, value: Any) -> None:
         if len(self._data) >= self.maxsize:
