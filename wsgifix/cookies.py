@@ -68,6 +68,7 @@ _LOG_INTERVAL = 60.0
 _LOG_KEYS = 4096
 _RECENT = 50
 _PENDING = 256
+_NEW_TUPLE = tuple.__new__  # a NamedTuple without a Python-level call
 _URL = "\x00url\x00"  # the request's URL in a message kept for any host
 _LOCALHOST = "localhost"  # in a memo key, before whether the host is one
 # Text a response memo key may hold: the client's part stays within
@@ -536,7 +537,7 @@ class CookieMiddleware:
                 )
                 for f in kept
             )
-            self.hostless.put(tuple(hostless), (memo[0], general, [0.0], grown))
+            self.hostless.put(tuple(hostless), (memo[0], general, memo[2], grown))
         return (fixed if changed else values), memo
 
     def _admit(self, key: list[Any], memo: _Memo) -> None:
@@ -559,10 +560,15 @@ class CookieMiddleware:
             return None
         url = _url(environ)
         findings = tuple(
-            Finding(f.rule, f.severity, f.cookie, f.message.replace(_URL, url), f.fixed)
+            _NEW_TUPLE(
+                Finding,
+                (f.rule, f.severity, f.cookie, f.message.replace(_URL, url), f.fixed),
+            )
             for f in memo[1]
         )
-        return memo[0], findings, [0.0], memo[3]
+        # The log limits go by rule and cookie name, which every host's
+        # findings share: so does the time until which they are logged.
+        return memo[0], findings, memo[2], memo[3]
 
     @staticmethod
     def _race_findings(names: list[str], url: str) -> list[Finding]:
