@@ -19,6 +19,14 @@ ratio columns are medians of per-round ratios to the bare app measured in
 the same round. "busy" is the server's and the client's CPU time over the
 window's wall time: throughput compares servers only while the server is
 the busy side (CPU per request does not depend on it).
+
+A calibration row, "app + 8 us of Python", runs the bare app after a plain
+Python loop that costs about 8 us in process (measured here first): what
+any pure-Python work per request costs through waitress. The threads of one
+server share one core, and the time a request holds the GIL also delays
+waitress's I/O thread, so server CPU per request grows by a multiple of
+the work's in-process cost; the last line prints that multiple, the factor
+by which to read every middleware's row.
 """
 
 from __future__ import annotations
@@ -42,14 +50,55 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import wsgifix
 
-STACKS = ("bare app", "werkzeug ProxyFix", "waitress middleware", "wsgifix.wrap")
+CALIBRATION = "app + 8 us of Python"
+STACKS = (
+    "bare app",
+    "werkzeug ProxyFix",
+    "waitress middleware",
+    CALIBRATION,
+    "wsgifix.wrap",
+)
+CALIBRATION_NS = 8000  # what the calibration row's loop costs in process
 FIVE = " ".join(f"x-forwarded-{h}" for h in ("for", "proto", "host", "port", "prefix"))
 CONNECTIONS = 4
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def build(stack: str) -> Any:
+def spin(iterations: int) -> int:
+    """Pure Python work for the calibration row: a loop of ``iterations``."""
+    total = 0
+    for i in range(iterations):
+        total += i
+    return total
+
+
+def calibrate() -> tuple[int, float]:
+    """Loop iterations costing about CALIBRATION_NS in this process, and the
+    ns they cost (median of a few timings)."""
+
+    def median_ns(count: int) -> float:
+        timings = []
+        for _ in range(201):
+            t0 = time.perf_counter_ns()
+            spin(count)
+            timings.append(time.perf_counter_ns() - t0)
+        return statistics.median(timings)
+
+    iterations = 1000
+    for _ in range(3):  # an estimate, refined
+        iterations = max(1, round(iterations * CALIBRATION_NS / median_ns(iterations)))
+    return iterations, median_ns(iterations)
+
+
+def build(stack: str, iterations: int = 0) -> Any:
     app = overhead.app_with_cookies
+    if stack == CALIBRATION:
+
+        def calibration(environ: Any, start_response: Any) -> Any:
+            spin(iterations)
+            return app(environ, start_response)
+
+        return calibration
     if stack == "werkzeug ProxyFix":
         return ProxyFix(app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
     if stack == "waitress middleware":  # as in overhead.py
@@ -64,7 +113,7 @@ def build(stack: str) -> Any:
     return app
 
 
-def serve(stack: str, cpu: int | None) -> None:
+def serve(stack: str, cpu: int | None, iterations: int) -> None:
     """The server process: prints 'Serving on http://127.0.0.1:PORT'."""
     import logging
 
@@ -74,7 +123,7 @@ def serve(stack: str, cpu: int | None) -> None:
         os.sched_setaffinity(0, {cpu})
     logging.getLogger("waitress").setLevel(logging.INFO)
     waitress.serve(
-        build(stack),
+        build(stack, iterations),
         host="127.0.0.1",
         port=0,
         threads=4,
@@ -93,8 +142,8 @@ def request_headers(hostile: bool) -> list[tuple[str, str]]:
 class Server:
     """A fresh server process for one stack; its output drained as it comes."""
 
-    def __init__(self, stack: str, cpu: int | None) -> None:
-        argv = [sys.executable, __file__, "--serve", stack]
+    def __init__(self, stack: str, cpu: int | None, iterations: int = 0) -> None:
+        argv = [sys.executable, __file__, "--serve", stack, "--spin", str(iterations)]
         if cpu is not None:
             argv += ["--cpu", str(cpu)]
         self.proc = subprocess.Popen(
@@ -163,8 +212,9 @@ def one_round(
     warmup: int,
     cpu: int | None,
     seconds: float,
+    iterations: int = 0,
 ) -> Sample:
-    server = Server(stack, cpu)
+    server = Server(stack, cpu, iterations)
     warmed = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
     go = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
     failures = [0] * CONNECTIONS
@@ -286,9 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds (default 8, quick 2)")
     parser.add_argument("--serve", choices=STACKS, help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--spin", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.cpu)
+        serve(args.serve, args.cpu, args.spin)
         return 0
     rounds = args.rounds or (2 if args.quick else 8)
     # requests per round (normal, hostile), warm-up per connection
@@ -300,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         server_cpu = cpus[0]
         os.sched_setaffinity(0, {cpus[1]})
     print(f"machine: {machine()}")
+    iterations, spun = calibrate()
     pinning = (
         f"server on CPU {server_cpu}, client on CPU {cpus[1]}"
         if server_cpu is not None
@@ -308,6 +360,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"waitress threads=4, {CONNECTIONS} keep-alive connections, {pinning}, "
         f"{rounds} rounds, a fresh server per stack per round"
+    )
+    print(
+        f"{CALIBRATION!r}: the bare app after a loop of {iterations} iterations, "
+        f"{spun / 1000:.1f} us in process here"
     )
     print()
     kinds = [
@@ -323,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         for _, hostile, count in kinds:
             headers = request_headers(hostile)
             for stack in order:
-                sample = one_round(stack, headers, count, warmup, server_cpu, 120.0)
+                sample = one_round(
+                    stack, headers, count, warmup, server_cpu, 120.0, iterations
+                )
                 results[hostile][stack].append(sample)
     for title, hostile, count in kinds:
         size = sum(len(n) + len(v) + 4 for n, v in request_headers(hostile))
@@ -333,6 +391,16 @@ def main(argv: list[str] | None = None) -> int:
             results[hostile],
             hostile,
         )
+    normal = results[False]
+    added = statistics.median(
+        s.cpu_us - b.cpu_us
+        for s, b in zip(normal[CALIBRATION], normal["bare app"], strict=True)
+    )
+    print(
+        f"{CALIBRATION!r} added {added:.1f} us of server CPU per request for "
+        f"{spun / 1000:.1f} us of Python in process: {added * 1000 / spun:.1f} x "
+        "(work in the app's thread also delays waitress's I/O thread)"
+    )
     print(
         f"ran {time.monotonic() - started:.0f} s; targets from issue 7 (6: <= +5% "
         "server CPU per request, >= 0.95 x bare throughput with the hostile "

@@ -460,6 +460,7 @@ class CookieMiddleware:
         if memo is None:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = sum(map(len, fixed))
+            now = time.monotonic()  # the write's time, after the rule run
         else:
             suffixes, _, _, grown = memo
             fixed = values
