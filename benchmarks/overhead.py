@@ -142,20 +142,6 @@ def measure(
     return statistics.median(results)
 
 
-def measure_once(
-    app: Any, environs: list[dict[str, str]], n: int, rounds: int
-) -> float:
-    """As :func:`measure`, each environ of the list used once, in order."""
-    results = []
-    for r in range(rounds):
-        envs = [env.copy() for env in environs[r * n : (r + 1) * n]]
-        t0 = time.perf_counter_ns()
-        for env in envs:
-            app(env, start_response)
-        results.append((time.perf_counter_ns() - t0) / n)
-    return statistics.median(results)
-
-
 def xff(entries: int) -> str:
     hops = [f"198.51.{i // 250 % 250}.{i % 250 + 1}" for i in range(entries - 1)]
     return ", ".join([*hops, "203.0.113.9"])
@@ -194,128 +180,113 @@ def main(argv: list[str] | None = None) -> int:
     )
     idle = wsgifix.wrap(app_plain, trusted_proxies="10.0.0.0/8")
 
-    rows: list[tuple[str, float, float | None, str]] = []
-    bare = measure(app_with_cookies, full_env, n, rounds)
-    bare_plain = measure(app_plain, idle_env, n, rounds)
-
-    def over(
-        app: Any, env: dict[str, str] | list[dict[str, str]], base: float = bare
-    ) -> float:
-        return max(measure(app, env, n, rounds) - base, 1.0)
-
-    pf = over(proxyfix, full_env)
-    sr_floor = over(passthrough_start_response(app_plain), idle_env, bare_plain)
-    rows.append(("bare app (absolute ns, not overhead)", bare, None, ""))
-    rows.append(
-        (
-            "pass-through function",
-            over(passthrough(app_with_cookies), full_env),
-            None,
-            "",
-        )
+    clean = wsgifix.wrap(
+        app_with_clean_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
     )
-    rows.append(("pass-through wrapping start_response", sr_floor, None, ""))
-    rows.append(("werkzeug ProxyFix, 5 headers", pf, 1.0, ""))
-    rows.append(
-        ("waitress proxy_headers_middleware", over(waitress_mw, full_env), None, "")
-    )
-    rows.append(
-        ("wsgifix proxy layer, 5 headers", over(proxy_only, full_env), None, "<= 0.25")
-    )
-
-    def over_once(app: Any, environs: list[dict[str, str]]) -> float:
-        """Overhead for requests each unlike those before (a fresh layer)."""
-        return max(measure_once(app, environs, n, rounds) - bare, 1.0)
+    calls = n * rounds + 1
 
     def each(header: str, value: Any) -> list[dict[str, str]]:
         """The request with ``header`` set to ``value(i)``, once per call."""
-        return [{**full_env, header: value(i)} for i in range(n * rounds + 1)]
+        return [{**full_env, header: value(i)} for i in range(calls)]
 
     # A public site: every request from a client not seen before.
     clients = each(
         "HTTP_X_FORWARDED_FOR", lambda i: f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
     )
-    new_clients = wsgifix.ProxyMiddleware(
-        app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
-    )
-    rows.append(
-        (
-            "  the same, a new client per request",
-            over_once(new_clients, clients),
-            None,
-            "",
-        )
-    )
-    rows.append(
-        (
-            "  ProxyFix, a new client per request",
-            over_once(proxyfix, clients),
-            None,
-            "",
-        )
-    )
-    rows.append(
-        (
-            "wsgifix full default stack, 2 cookies fixed",
-            over(full, full_env),
-            None,
-            "<= 0.5",
-        )
-    )
-    clean = wsgifix.wrap(
-        app_with_clean_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
-    )
-    bare_clean = measure(app_with_clean_cookies, full_env, n, rounds)
     # URLs with ids: every request in another directory (/orders/<id>/edit).
     paths = [{**full_env, "PATH_INFO": f"/orders/{i}/edit"} for i in range(997)]
-    rows.append(
-        (
-            "  the same, a new directory per request",
-            over(full, paths, measure(app_with_cookies, paths, n, rounds)),
-            None,
-            "<= 0.5",
-        )
-    )
     # A client (or many tenants) sending a Host never seen before each time.
     hosts = each("HTTP_X_FORWARDED_HOST", lambda i: f"t{i}.shop.example.com")
-    new_hosts = wsgifix.wrap(
-        app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
-    )
-    rows.append(
-        (
-            "  the same, a new Host per request",
-            over_once(new_hosts, hosts),
-            None,
-            "",
-        )
-    )
-    rows.append(
-        (
-            "wsgifix full default stack, 2 clean cookies",
-            over(clean, full_env, bare_clean),
-            None,
-            "<= 0.5",
-        )
-    )
-    idle_cost = over(idle, idle_env, bare_plain)
-    rows.append(
-        (
-            "wsgifix, nothing to do (x start_response floor)",
-            idle_cost,
-            idle_cost / sr_floor,
-            "<= 3",
-        )
-    )
 
-    python = sys.version.split()[0]
-    print(f"n={n} x {rounds} rounds; median ns per request; Python {python}")
-    print(f"{'stack':<52} {'ns':>10} {'x ProxyFix':>11} {'target':>8}")
-    for name, ns, ratio, target in rows:
-        shown = (
-            ratio if ratio is not None else (ns / pf if "ns, not" not in name else None)
+    def layer() -> Any:
+        return wsgifix.ProxyMiddleware(
+            app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
         )
-        ratio_text = f"{shown:.2f}" if shown is not None else ""
-        print(f"{name:<52} {ns:>10.0f} {ratio_text:>11} {target:>8}")
+
+    def stack() -> Any:
+        return wsgifix.wrap(
+            app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
+        )
+
+    # (row, app, requests, the row whose time is its base, once, target);
+    # "once": each request of the list is used once (requests unlike those
+    # before), else the requests are copied in turn.
+    bare_row = "bare app (absolute ns, not overhead)"
+    plain_row = "bare app without cookies"
+    clean_row = "bare app with clean cookies"
+    paths_row = "bare app, a new directory per request"
+    floor_row = "pass-through wrapping start_response"
+    idle_row = "wsgifix, nothing to do (x start_response floor)"
+    cases: list[tuple[str, Any, Any, str | None, bool, str]] = [
+        (bare_row, app_with_cookies, full_env, None, False, ""),
+        (plain_row, app_plain, idle_env, None, False, ""),
+        (clean_row, app_with_clean_cookies, full_env, None, False, ""),
+        (paths_row, app_with_cookies, paths, None, False, ""),
+        ("pass-through function", passthrough(app_with_cookies), full_env,
+         bare_row, False, ""),
+        (floor_row, passthrough_start_response(app_plain), idle_env, plain_row,
+         False, ""),
+        ("werkzeug ProxyFix, 5 headers", proxyfix, full_env, bare_row, False, ""),
+        ("waitress proxy_headers_middleware", waitress_mw, full_env, bare_row,
+         False, ""),
+        ("wsgifix proxy layer, 5 headers", proxy_only, full_env, bare_row, False,
+         "<= 0.25"),
+        ("  the same, a new client per request", layer(), clients, bare_row, True,
+         ""),
+        ("  ProxyFix, a new client per request", proxyfix, clients, bare_row, True,
+         ""),
+        ("wsgifix full default stack, 2 cookies fixed", full, full_env, bare_row,
+         False, "<= 0.5"),
+        ("  the same, a new directory per request", stack(), paths, paths_row,
+         False, "<= 0.5"),
+        ("  the same, a new Host per request", stack(), hosts, bare_row, True, ""),
+        ("wsgifix full default stack, 2 clean cookies", clean, full_env,
+         clean_row, False, "<= 0.5"),
+        (idle_row, idle, idle_env, plain_row, False, "<= 3"),
+    ]  # fmt: skip
+    # Every row is measured once per round, the rows in another order each
+    # round, so that a noisy moment touches all rows alike; a row's ratio is
+    # the median of its per-round ratios.
+    times: dict[str, list[float]] = {case[0]: [] for case in cases}
+    for r in range(rounds):
+        turn = cases[r % len(cases) :] + cases[: r % len(cases)]
+        for name, app, requests, _, once, _ in turn:
+            if once:
+                envs = [env.copy() for env in requests[r * n : (r + 1) * n]]
+            else:
+                models = requests if isinstance(requests, list) else [requests]
+                envs = [models[i % len(models)].copy() for i in range(n)]
+            t0 = time.perf_counter_ns()
+            for env in envs:
+                app(env, start_response)
+            times[name].append((time.perf_counter_ns() - t0) / n)
+
+    def overhead(name: str) -> list[float]:
+        base = next(case[3] for case in cases if case[0] == name)
+        if base is None:
+            return times[name]
+        return [max(t - b, 1.0) for t, b in zip(times[name], times[base], strict=True)]
+
+    pf = overhead("werkzeug ProxyFix, 5 headers")
+    floor = overhead(floor_row)
+    python = sys.version.split()[0]
+    print(f"n={n} x {rounds} rounds, rows interleaved; medians; Python {python}")
+    print(f"{'stack':<52} {'ns':>10} {'x ProxyFix':>11} {'target':>8}")
+    for name, _, _, base, _, target in cases:
+        if base is None and name != bare_row:
+            continue  # a base for other rows
+        ns = statistics.median(overhead(name))
+        against = floor if name == idle_row else pf
+        ratio = ""
+        if base is not None:
+            pairs = zip(overhead(name), against, strict=True)
+            ratio = f"{statistics.median(o / p for o, p in pairs):.2f}"
+        print(f"{name:<52} {ns:>10.0f} {ratio:>11} {target:>8}")
+
+    bare = statistics.median(times[bare_row])
+
+    def over(app: Any, env: dict[str, str]) -> float:
+        return max(measure(app, env, n, rounds) - bare, 1.0)
 
     print()
     print("hostile X-Forwarded-For (wsgifix proxy layer, overhead vs 2 entries):")
