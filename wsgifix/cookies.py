@@ -92,6 +92,11 @@ def _raw(environ: WSGIEnvironment, key: str) -> str | None:
 
 def _tls_hint(environ: WSGIEnvironment) -> str | None:
     """Advice when the raw request says https but the app sees http."""
+    orig = environ.get("wsgifix.orig")
+    if environ.keys().isdisjoint(_TLS_HEADERS) and (
+        orig is None or orig.keys().isdisjoint(_TLS_HEADERS)
+    ):
+        return None  # none of them, before or after the proxy layer
     for key, name in _TLS_HEADERS.items():
         value = (_raw(environ, key) or "").lower()
         if key == "HTTP_X_FORWARDED_SSL":
