@@ -72,7 +72,7 @@ _NEW_TUPLE = tuple.__new__  # a NamedTuple without a Python-level call
 _URL = "\x00url\x00"  # the request's URL in a message kept for any host
 _LOCALHOST = "localhost"  # in a memo key, before whether the host is one
 # Text a response memo key may hold: the client's part stays within
-# rules._MAX_KEY_TEXT, the app's (cookie names and attributes) within this.
+# rules._MAX_KEY_TEXT, the app's within this (all its Set-Cookie text).
 _MAX_RESPONSE_TEXT = 8192
 _TLS_HEADERS = {
     "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
@@ -378,12 +378,13 @@ class CookieMiddleware:
             None if scheme == "https" else _tls_hint(environ),
         ]
         client = len(script) + len(host) + len(site) + len(dest)  # client's text
-        if client > _MAX_KEY_TEXT:
-            key = None  # long client text is judged, not kept
-        size = client
+        total = sum(map(len, values))  # characters of Set-Cookie
+        if client > _MAX_KEY_TEXT or total > _MAX_RESPONSE_TEXT:
+            key = None  # long text is judged, not kept
+        https = scheme == "https"
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] = {}
-        look = jar and (self.races is not None or scheme != "https")
+        look = jar and (self.races is not None or not https)
         max_size = self.rules.max_size
         for value in values:
             semi = value.find(";")
@@ -423,19 +424,15 @@ class CookieMiddleware:
             if key is None:
                 continue
             if plain and 3 * eq + semi <= max_size:
-                facts: Any = scheme == "https" or incoming is not None
+                facts: Any = https or incoming is not None
             else:  # see value_facts
                 facts = (
                     value_facts(value[eq + 1 : semi], stripped, max_size),
                     "\t" in stripped,
                     incoming is not None,
                 )
-            attributes = value[semi:]
-            size += eq + len(attributes)  # the app's text
-            key += (name, attributes, facts)
+            key += (name, value[semi:], facts)
             semis.append(semi)
-        if size - client > _MAX_RESPONSE_TEXT:
-            key = None
         now = time.monotonic()
         memo = None
         hostless = None
@@ -469,7 +466,6 @@ class CookieMiddleware:
         else:
             suffixes, _, _, grown = memo
             fixed = values
-            total = sum(map(len, values))  # characters of Set-Cookie
             if suffixes is not None:
                 fixed = [
                     value if suffix is None else value[:semi] + suffix
