@@ -13,6 +13,7 @@ import logging
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from wsgiref.util import FileWrapper, setup_testing_defaults
@@ -1475,6 +1476,41 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
     assert send(warm, headers_with(second)) == send(
         CookieMiddleware(header_app([]), **cfg), headers_with(second)
     )
+
+
+def test_counts_and_recent_findings_lose_nothing_under_threads() -> None:
+    """Responses list their findings without the layer's lock while readers
+    fold them into the counts: every finding is counted exactly once."""
+    headers = [("Set-Cookie", "sid=1; SameSite=None"), ("Set-Cookie", "a=2")]
+    layer = CookieMiddleware(header_app(headers), cookie_policy="report")
+    per_thread, threads = 700, 6
+    environ = make_environ()  # what one response lists
+    CookieMiddleware(header_app(headers), cookie_policy="report")(
+        environ, Server().start_response
+    )
+    one = Counter(f.rule for f in findings(environ))
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            assert len(layer.recent) <= 50
+            layer.counts  # noqa: B018 (folds the pending findings)
+
+    def serve() -> None:
+        for _ in range(per_thread):
+            layer(make_environ(), Server().start_response)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    workers = [threading.Thread(target=serve) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    stop.set()
+    reader.join()
+    assert layer.counts == {rule: n * per_thread * threads for rule, n in one.items()}
+    assert list(layer.recent)[-len(findings(environ)) :] == findings(environ)
 
 
 def test_the_response_memo_holds_no_cookie_values() -> None:
