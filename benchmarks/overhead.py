@@ -249,9 +249,12 @@ def main(argv: list[str] | None = None) -> int:
             app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
         )
 
-    def stack() -> Any:
+    def stack(**settings: Any) -> Any:
         return wsgifix.wrap(
-            app_with_cookies, trusted_proxies="127.0.0.1", trusted_headers=five
+            app_with_cookies,
+            trusted_proxies="127.0.0.1",
+            trusted_headers=five,
+            **settings,
         )
 
     # (row, app, requests, the row whose time is its base, once, target);
@@ -288,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
         ("  the same, a new directory per request", stack(), paths, paths_row,
          False, "<= 0.5"),
         ("  the same, a new Host per request", stack(), hosts, bare_row, True, ""),
+        ("  the same, detect_races=false", stack(detect_races=False), full_env,
+         bare_row, False, ""),
+        ("  the same, cookie_policy=report", stack(cookie_policy="report"),
+         full_env, bare_row, False, ""),
+        ("  the same, cookie_policy=off", stack(cookie_policy="off"), full_env,
+         bare_row, False, ""),
         ("wsgifix full default stack, 2 clean cookies", clean, full_env,
          clean_row, False, "<= 0.5"),
         (idle_row, idle, idle_env, plain_row, False, "<= 3"),
