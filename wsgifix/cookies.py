@@ -459,6 +459,7 @@ class CookieMiddleware:
                         memo = self._on_host(hostless, environ)
                         if memo is not None:
                             self._admit(key, memo)
+        new_headers = None
         if memo is None:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = sum(map(len, fixed))
@@ -467,10 +468,15 @@ class CookieMiddleware:
             suffixes, _, _, grown = memo
             fixed = values
             if suffixes is not None:
-                fixed = [
-                    value if suffix is None else value[:semi] + suffix
-                    for value, suffix, semi in zip(values, suffixes, semis, strict=True)
-                ]
+                # The remembered fixes: each changed header's text from its
+                # first ';' on (one loop: the headers to send as well).
+                fixed = values.copy()
+                new_headers = list(headers)
+                for k, suffix in enumerate(suffixes):
+                    if suffix is not None:
+                        fixed[k] = value = values[k][: semis[k]] + suffix
+                        at = positions[k]
+                        new_headers[at] = (headers[at][0], value)
                 total += grown
         findings = memo[1]
         extra: list[Finding] | None = None
@@ -488,9 +494,10 @@ class CookieMiddleware:
             self._report(environ, findings, extra, memo[2], now)
         if fixed is values:
             return headers
-        new_headers = list(headers)
-        for i, value in zip(positions, fixed, strict=True):
-            new_headers[i] = (headers[i][0], value)
+        if new_headers is None:
+            new_headers = list(headers)
+            for i, value in zip(positions, fixed, strict=True):
+                new_headers[i] = (headers[i][0], value)
         return new_headers
 
     def _judge(
