@@ -181,7 +181,16 @@ def is_public_suffix(domain: str) -> bool:
 def _v(
     chromium: str, firefox: str, safari: str, reasons: Sequence[str | None] = ()
 ) -> Verdicts:
-    reasons = tuple(reasons) + (None,) * (3 - len(reasons))
+    """Each browser family's verdict and reason. The few combinations the
+    rules give are made once and shared (nothing changes a Verdicts)."""
+    return _verdicts(chromium, firefox, safari, tuple(reasons))
+
+
+@lru_cache(maxsize=256)
+def _verdicts(
+    chromium: str, firefox: str, safari: str, reasons: tuple[str | None, ...]
+) -> Verdicts:
+    reasons += (None,) * (3 - len(reasons))
     return dict(
         zip(
             BROWSERS,
@@ -854,12 +863,7 @@ def _capped(c: SetCookie, e: Request) -> Issue:
 
 
 def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
-    seen_once: set[str] = set()
-    seen_twice: set[str] = set()
-    for a in c.attributes:  # one pass: a header may carry thousands
-        if a.key and not a.too_long:
-            (seen_twice if a.key in seen_once else seen_once).add(a.key)
-    repeated = sorted(seen_twice)
+    repeated = c.repeated
     if not repeated:
         return None
     return Issue(
@@ -976,24 +980,20 @@ def judge(
         except ValueError:  # an edit the editor refuses: send the original
             new_header = header
             applied = [False] * len(applied)
-    error_left = any(
-        issue.severity == ERROR and not (done and issue.complete)
-        for issue, done in zip(issues, applied, strict=True)
-    )
-    findings = tuple(
-        (
-            Finding(
-                issue.rule,
-                issue.severity,
-                c.name,
-                issue.message + (_describe(issue.fixes) if done else ""),
-                done and not error_left,
-            ),
-            issue.browsers,
+    pairs = list(zip(issues, applied, strict=True))
+    error_left = False
+    for issue, done in pairs:
+        if issue.severity == ERROR and not (done and issue.complete):
+            error_left = True
+            break
+    findings = []
+    for issue, done in pairs:
+        message = issue.message + (_describe(issue.fixes) if done else "")
+        finding = Finding(
+            issue.rule, issue.severity, c.name, message, done and not error_left
         )
-        for issue, done in zip(issues, applied, strict=True)
-    )
-    return CookieReport(original, new_header, c.name, findings)
+        findings.append((finding, issue.browsers))
+    return CookieReport(original, new_header, c.name, tuple(findings))
 
 
 def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
@@ -1003,14 +1003,15 @@ def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
         return False
     # Each fix is gated on its own: host-prefix adds Path=/ "wherever it
     # can" even when cookie_secure=keep blocks its Secure (CONTRACT.md 7).
-    allowed = tuple(
-        fix
-        for fix in fixes
-        if not (fix.gate == "secure" and s.secure == "keep")
-        and not (fix.gate == "domain" and s.domain != "auto")
-        and not (fix.gate == "path" and s.path != "scope")
-        and (fix.value is None or _safe_value(fix.value))
-    )
+    allowed = []
+    for fix in fixes:
+        if (
+            not (fix.gate == "secure" and s.secure == "keep")
+            and not (fix.gate == "domain" and s.domain != "auto")
+            and not (fix.gate == "path" and s.path != "scope")
+            and (fix.value is None or _safe_value(fix.value))
+        ):
+            allowed.append(fix)
     if not allowed:
         return False
     try:
@@ -1328,6 +1329,8 @@ def _one_line_messages(
     found: Sequence[tuple[Finding, Verdicts]],
 ) -> tuple[tuple[Finding, Verdicts], ...]:
     """The findings with control characters escaped in their messages."""
-    if not any(_UNPRINTABLE.search(f.message) for f, _ in found):
-        return tuple(found)
-    return tuple((f._replace(message=one_line(f.message)), v) for f, v in found)
+    search = _UNPRINTABLE.search
+    for f, _ in found:
+        if search(f.message):
+            return tuple((f._replace(message=one_line(f.message)), v) for f, v in found)
+    return tuple(found)

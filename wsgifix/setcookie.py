@@ -377,9 +377,24 @@ class SetCookie:
         return tuple(item[_KEY] for item in self._items if item[_KEY])
 
     @property
+    def repeated(self) -> list[str]:
+        """Lower-case names that browsers process more than once, sorted
+        (too-long occurrences and empty cookie-avs left out)."""
+        once: set[str] = set()
+        twice: set[str] = set()
+        for item in self._items:  # one pass: a header may carry thousands
+            key = item[_KEY]
+            if key and not item[_TOO_LONG]:
+                (twice if key in once else once).add(key)
+        return sorted(twice)
+
+    @property
     def too_long(self) -> tuple[Attribute, ...]:
         """Attributes ignored because their value is over 1024 octets."""
-        return tuple(a for a in self.attributes if a.too_long)
+        for item in self._items:
+            if item[_TOO_LONG]:
+                return tuple(a for a in self.attributes if a.too_long)
+        return ()  # the common case, without making the attributes
 
     def edit(self) -> CookieEditor:
         """A new editor that starts from this header."""
