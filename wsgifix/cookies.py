@@ -515,7 +515,11 @@ class CookieMiddleware:
         e = effective_request(environ)
         summaries: list[Summary] = []
         fixed, judged = audit(values, e, self.rules, self.verdicts, summaries)
-        kept = tuple(f for f, _ in judged if f.rule != "too-many-cookies")
+        listed = []
+        for f, _ in judged:
+            if f.rule != "too-many-cookies":
+                listed.append(f)
+        kept = tuple(listed)
         memo: _Memo = (None, kept, [0.0], 0)
         if key is None:
             return fixed, memo
@@ -527,7 +531,7 @@ class CookieMiddleware:
                 suffixes.append(new[semi:])
             else:
                 return fixed, memo  # an edit inside the pair: not kept
-        changed = any(suffix is not None for suffix in suffixes)
+        changed = suffixes.count(None) != len(suffixes)
         grown = sum(map(len, fixed)) - sum(map(len, values))
         memo = (tuple(suffixes) if changed else None, kept, [0.0], grown)
         if not any(map(_reads_default_path, summaries)):
@@ -536,17 +540,17 @@ class CookieMiddleware:
         if hostless is not None and one_line(e.url) == e.url:
             hostless[3] = key[3]
             # The messages name the URL: kept with a stand-in for it.
-            general = tuple(
-                Finding(
-                    f.rule,
-                    f.severity,
-                    f.cookie,
-                    f.message.replace(e.url, _URL),
-                    f.fixed,
+            general = []
+            for f in kept:
+                message = f.message.replace(e.url, _URL)
+                general.append(
+                    _NEW_TUPLE(
+                        Finding, (f.rule, f.severity, f.cookie, message, f.fixed)
+                    )
                 )
-                for f in kept
+            self.hostless.put(
+                tuple(hostless), (memo[0], tuple(general), memo[2], grown)
             )
-            self.hostless.put(tuple(hostless), (memo[0], general, memo[2], grown))
         return (fixed if changed else values), memo
 
     def _admit(self, key: list[Any], memo: _Memo) -> None:
@@ -568,13 +572,13 @@ class CookieMiddleware:
         if memo is None:
             return None
         url = _url(environ)
-        findings = tuple(
-            _NEW_TUPLE(
-                Finding,
-                (f.rule, f.severity, f.cookie, f.message.replace(_URL, url), f.fixed),
+        listed = []
+        for f in memo[1]:
+            message = f.message.replace(_URL, url)
+            listed.append(
+                _NEW_TUPLE(Finding, (f.rule, f.severity, f.cookie, message, f.fixed))
             )
-            for f in memo[1]
-        )
+        findings = tuple(listed)
         # The log limits go by rule and cookie name, which every host's
         # findings share: so does the time until which they are logged.
         return memo[0], findings, memo[2], memo[3]
