@@ -178,9 +178,7 @@ class _Hosts:
         name = host.lower().removesuffix(".")
         if name in self.exact or (_canonical_ip(name) or "") in self.exact:
             return True
-        return any(name.endswith(s) for s in self.suffixes) or any(
-            name.endswith(s) for s in self.subdomains
-        )
+        return name.endswith((*self.suffixes, *self.subdomains))
 
 
 def _canonical_ip(text: str) -> str | None:
