@@ -107,7 +107,7 @@ _SETTING_KEYS = {
     "x-forwarded-prefix": XFPREFIX,
 }
 # waitress 3 deletes these by default (FIELD-NOTES); X-Forwarded-Prefix passes.
-_WAITRESS_DELETES = (FORWARDED, XFF, XFPROTO, XFHOST, XFPORT, XFBY)
+_WAITRESS_DELETES = frozenset((FORWARDED, XFF, XFPROTO, XFHOST, XFPORT, XFBY))
 _LIST_KEYS = (XFPROTO, XFHOST, XFPORT, XFPREFIX)
 _NOT_WITH_FORWARDED = (
     "x-forwarded-for",
@@ -990,7 +990,7 @@ class ProxyMiddleware:
         if (
             XFPREFIX in present
             and "waitress" in environ.get("SERVER_SOFTWARE", "")
-            and not any(key in present for key in _WAITRESS_DELETES)
+            and _WAITRESS_DELETES.isdisjoint(present)
         ):
             self._log_once(
                 ("waitress",),
