@@ -317,6 +317,26 @@ def test_names_in_order_and_too_long() -> None:
     cookie = SetCookie.parse(f"a=b; Secure;; path=/; Max-Age={LONG}; PATH=/x")
     assert cookie.names_in_order == ("secure", "path", "max-age", "path")
     assert [a.key for a in cookie.too_long] == ["max-age"]
+    assert cookie.repeated == ["path"]
+    assert SetCookie.parse("a=b; Path=/").too_long == ()
+
+
+@pytest.mark.parametrize(
+    ("header", "repeated"),
+    [
+        pytest.param("a=b; Path=/; Secure", [], id="each once"),
+        pytest.param("a=b; Secure; path=/; PATH=/x; secure", ["path", "secure"],
+                     id="any case, sorted"),
+        pytest.param(f"a=b; Max-Age=1; Max-Age={LONG}", [],
+                     id="a too-long one is not processed"),
+        pytest.param("a=b;;; =x; =y", [], id="empty cookie-avs are no name"),
+    ],
+)  # fmt: skip
+def test_repeated_names_are_those_browsers_process_twice(
+    header: str, repeated: list[str]
+) -> None:
+    # RFC 6265bis 5.6: every cookie-av is processed in order, the last wins.
+    assert SetCookie.parse(header).repeated == repeated
 
 
 LENGTH_CASES = [
@@ -903,6 +923,10 @@ def test_any_text_round_trips(header: str) -> None:
         expected = None if not live else (live[-1].value or "")
         assert cookie.get(key) == expected
         assert cookie.count(key) == len(live)
+    # repeated and too_long agree with the attribute list.
+    processed = [a.key for a in cookie.attributes if a.key and not a.too_long]
+    assert cookie.repeated == sorted({k for k in processed if processed.count(k) > 1})
+    assert cookie.too_long == tuple(a for a in cookie.attributes if a.too_long)
 
 
 @given(HEADERS, EDITS)
