@@ -649,6 +649,22 @@ def assert_sane(before: dict[str, Any], out: Outcome, log: Collect) -> None:
     assert not failures, failures[0].getMessage()
 
 
+def call_sanely(
+    stack: Any, environ: dict[str, Any], seen: list[dict[str, Any]]
+) -> Outcome:
+    """:func:`call` with wsgifix's log collected, checked by :func:`assert_sane`."""
+    before = dict(environ)
+    log = Collect()
+    logger = logging.getLogger("wsgifix")
+    logger.addHandler(log)
+    try:
+        out = call(stack, environ, seen)
+    finally:
+        logger.removeHandler(log)
+    assert_sane(before, out, log)
+    return out
+
+
 def echo_app(seen: list[dict[str, Any]], cookies: list[str]) -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         seen.append(dict(environ))
@@ -687,15 +703,7 @@ def test_hostile_requests_through_the_whole_stack(
     seen: list[dict[str, Any]] = []
     stack = validated(wsgifix.wrap(echo_app(seen, APP_COOKIES), **cfg))
     environ = {**base_environ(peer, path, query), **headers}
-    before = dict(environ)
-    log = Collect()
-    logger = logging.getLogger("wsgifix")
-    logger.addHandler(log)
-    try:
-        out = call(stack, environ, seen)
-    finally:
-        logger.removeHandler(log)
-    assert_sane(before, out, log)
+    out = call_sanely(stack, environ, seen)
     if out.seen is not None:
         for value in APP_COOKIES:
             pair = value.split(";", 1)[0]
@@ -727,15 +735,7 @@ def test_hostile_requests_to_the_inspector(
     seen: list[dict[str, Any]] = []
     stack = validated(wsgifix.wrap(echo_app(seen, APP_COOKIES), **cfg))
     environ = {**base_environ("127.0.0.1", "/_wsgifix", query), **headers}
-    before = dict(environ)
-    log = Collect()
-    logger = logging.getLogger("wsgifix")
-    logger.addHandler(log)
-    try:
-        out = call(stack, environ, seen)
-    finally:
-        logger.removeHandler(log)
-    assert_sane(before, out, log)
+    out = call_sanely(stack, environ, seen)
     assert out.seen is None
     if out.status.startswith("200") and "format=json" in query:
         page = json.loads(out.body)
@@ -799,15 +799,7 @@ def test_random_set_cookie_headers_keep_their_name_value_bytes(
     seen: list[dict[str, Any]] = []
     stack = wsgifix.wrap(echo_app(seen, values), **cfg)
     environ = {**base_environ(peer, "/mnt/x", ""), **headers}
-    before = dict(environ)
-    log = Collect()
-    logger = logging.getLogger("wsgifix")
-    logger.addHandler(log)
-    try:
-        out = call(stack, environ, seen)
-    finally:
-        logger.removeHandler(log)
-    assert_sane(before, out, log)
+    out = call_sanely(stack, environ, seen)
     if out.seen is None:
         return
     sent = [v for n, v in out.headers if n == "Set-Cookie"]
