@@ -35,7 +35,7 @@ pytestmark = pytest.mark.e2e
 APPS = Path(__file__).resolve().parent / "apps"
 sys.path.insert(0, str(APPS))
 
-from load_client import PEERS, server_flags  # noqa: E402
+from load_client import PEERS, serve_command  # noqa: E402
 
 COUNT = 4800
 CONNECTIONS = 8
@@ -52,16 +52,7 @@ def _drain(stream: IO[str], lines: list[str]) -> None:
 @pytest.fixture
 def served() -> Iterator[tuple[Server, list[str]]]:
     server = start_server(
-        [
-            "wsgifix",
-            "serve",
-            "robust_app:echo_app",
-            "--threads",
-            "8",
-            "--port",
-            "0",
-            *server_flags(),
-        ],
+        serve_command(),
         cwd=APPS,
     )
     assert server.proc.stdout is not None

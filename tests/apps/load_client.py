@@ -66,12 +66,14 @@ RACY_COOKIE = "t"
 _SOCKET_PORT = "<the server's socket port>"
 
 
-def server_flags() -> list[str]:
-    """SETTINGS as ``wsgifix serve`` flags."""
-    flags: list[str] = []
+def serve_command() -> list[str]:
+    """``wsgifix serve`` for ``echo_app`` on a free port, 8 threads, SETTINGS
+    as flags (run in tests/apps, where ``robust_app`` is importable)."""
+    command = ["wsgifix", "serve", "robust_app:echo_app", "--threads", "8"]
+    command += ["--port", "0"]
     for name, value in SETTINGS.items():
-        flags += ["--" + name.replace("_", "-"), value]
-    return flags
+        command += ["--" + name.replace("_", "-"), value]
+    return command
 
 
 class Request(NamedTuple):
