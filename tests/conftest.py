@@ -14,6 +14,28 @@ from typing import Any
 
 import pytest
 
+
+def run_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
+    """Call a WSGI app in process as a server would: the status and headers
+    of the last start_response call (PEP 3333: an exc_info call replaces
+    the earlier ones), the joined body, ``close()`` called."""
+    started: list[tuple[str, list[Any]]] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        started.append((status, list(headers)))
+        return lambda data: None
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status, headers = started[-1]
+    return status, headers, body
+
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import pytest
 import webob
+from conftest import run_wsgi
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -161,20 +162,7 @@ def run(
     outer: Any = wsgiref.validate.validator(layer) if validate else layer
     environ = make_environ(changes)
     before = dict(environ)
-    started: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-        started.append((status, headers))
-        return lambda data: None
-
-    result = outer(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    status, headers = started[0]
+    status, headers, body = run_wsgi(outer, environ)
     return Outcome(status, dict(headers), body, seen[0] if seen else None, before)
 
 

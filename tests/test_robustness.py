@@ -45,7 +45,7 @@ from wsgiref.util import FileWrapper
 from wsgiref.validate import validator
 
 import pytest
-from conftest import ROOT, Server, start_server
+from conftest import ROOT, Server, run_wsgi, start_server
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -599,20 +599,7 @@ class Outcome(NamedTuple):
 
 
 def call(stack: Any, environ: dict[str, Any], seen: list[dict[str, Any]]) -> Outcome:
-    started: list[tuple[str, Headers]] = []
-
-    def start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
-        started.append((status, headers))
-        return lambda data: None
-
-    result = stack(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    status, headers = started[-1]
+    status, headers, body = run_wsgi(stack, environ)
     return Outcome(status, headers, body, seen[-1] if seen else None)
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import pytest
+from conftest import run_wsgi
 
 import wsgifix
 from wsgifix.cookies import CookieMiddleware, effective_request
@@ -106,21 +107,8 @@ def cookie_app(*set_cookies: str) -> Any:
 
 def call(stack: Any, app: Any, changes: dict[str, Any]) -> Result:
     environ = make_environ(changes)
-    started: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-        started.append((status, list(headers)))
-        return lambda data: None
-
     app.seen.clear()
-    result = stack(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-    status, headers = started[0]
+    status, headers, body = run_wsgi(stack, environ)
     seen = app.seen[0] if app.seen else None
     return Result(status, headers, body, seen, environ)
 
