@@ -1356,17 +1356,7 @@ def test_no_tls_advice_when_the_trusted_proxy_itself_said_http() -> None:
     wrapped = wsgifix.wrap(
         app, trusted_proxies="10.0.0.1", trusted_headers="x-forwarded-proto"
     )
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/",
-        "SERVER_NAME": "lab.test",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "lab.test",
-        "REMOTE_ADDR": "10.0.0.1",
-        "HTTP_X_FORWARDED_PROTO": "https, http",
-        "wsgi.url_scheme": "http",
-    }
+    environ = make_environ(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_PROTO="https, http")
     wrapped(environ, lambda *a: None)
     rules = [f.rule for f in environ["wsgifix.findings"]]
     assert "untrusted-tls-proxy" not in rules
@@ -1391,16 +1381,7 @@ def test_findings_of_replaced_headers_are_dropped() -> None:
             )
         return [b"error"]
 
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/",
-        "SERVER_NAME": "lab.test",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "lab.test",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-    }
+    environ = make_environ()
     statuses: list[str] = []
     wsgifix.wrap(app)(environ, lambda s, h, e=None: statuses.append(s))
     assert statuses == ["200 OK", "500 Internal Server Error"]
