@@ -171,6 +171,7 @@ class _Hosts:
                 self.exact.add(entry[1:])
             else:
                 self.exact.add(_canonical_ip(entry) or entry)
+        self._endings = (*self.suffixes, *self.subdomains)
 
     def allows(self, host: str) -> bool:
         if self.everyone:
@@ -178,7 +179,7 @@ class _Hosts:
         name = host.lower().removesuffix(".")
         if name in self.exact or (_canonical_ip(name) or "") in self.exact:
             return True
-        return name.endswith((*self.suffixes, *self.subdomains))
+        return name.endswith(self._endings)
 
 
 def _canonical_ip(text: str) -> str | None:
