@@ -248,6 +248,18 @@ def _hostless(key: list[Any], values: list[str], semis: list[int]) -> list[Any] 
     return general
 
 
+def _with_url(findings: tuple[Finding, ...], old: str, new: str) -> tuple[Finding, ...]:
+    """The findings with ``old`` replaced by ``new`` in their messages (a
+    request's URL and the stand-in kept for any host, see _hostless)."""
+    replaced = []
+    for f in findings:
+        message = f.message.replace(old, new)
+        replaced.append(
+            _NEW_TUPLE(Finding, (f.rule, f.severity, f.cookie, message, f.fixed))
+        )
+    return tuple(replaced)
+
+
 def _url(environ: WSGIEnvironment) -> str:
     """scheme://host[:port]SCRIPT_NAME of the request, for messages."""
     scheme = environ.get("wsgi.url_scheme", "http")
@@ -540,17 +552,8 @@ class CookieMiddleware:
         if hostless is not None and one_line(e.url) == e.url:
             hostless[3] = key[3]
             # The messages name the URL: kept with a stand-in for it.
-            general = []
-            for f in kept:
-                message = f.message.replace(e.url, _URL)
-                general.append(
-                    _NEW_TUPLE(
-                        Finding, (f.rule, f.severity, f.cookie, message, f.fixed)
-                    )
-                )
-            self.hostless.put(
-                tuple(hostless), (memo[0], tuple(general), memo[2], grown)
-            )
+            general = _with_url(kept, e.url, _URL)
+            self.hostless.put(tuple(hostless), (memo[0], general, memo[2], grown))
         return (fixed if changed else values), memo
 
     def _admit(self, key: list[Any], memo: _Memo) -> None:
@@ -572,13 +575,7 @@ class CookieMiddleware:
         if memo is None:
             return None
         url = _url(environ)
-        listed = []
-        for f in memo[1]:
-            message = f.message.replace(_URL, url)
-            listed.append(
-                _NEW_TUPLE(Finding, (f.rule, f.severity, f.cookie, message, f.fixed))
-            )
-        findings = tuple(listed)
+        findings = _with_url(memo[1], _URL, url)
         # The log limits go by rule and cookie name, which every host's
         # findings share: so does the time until which they are logged.
         return memo[0], findings, memo[2], memo[3]
