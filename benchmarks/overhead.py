@@ -32,6 +32,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import wsgifix
 
+
+def build_name() -> str:
+    """Which build of wsgifix runs: compiled (WSGIFIX_MYPYC=1) or not."""
+    return "compiled with mypyc" if wsgifix.compiled() else "pure Python"
+
+
 BROWSER_HEADERS = {
     "HTTP_HOST": "127.0.0.1:8080",
     "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
@@ -335,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     pf = overhead("werkzeug ProxyFix, 5 headers")
     floor = overhead(floor_row)
     python = sys.version.split()[0]
-    print(f"n={n} x {rounds} rounds, rows interleaved; medians; Python {python}")
+    print(
+        f"n={n} x {rounds} rounds, rows interleaved; medians; Python {python}; "
+        f"wsgifix {build_name()}"
+    )
     print(f"{'stack':<52} {'ns':>10} {'x ProxyFix':>11} {'target':>8}")
     for name, _, _, base, _, target in cases:
         if base is None and name != bare_row:

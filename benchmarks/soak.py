@@ -338,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.compare, args.rounds, args.fuzz_seconds = 5000, 3000, 1, 5
+    import wsgifix
+
+    build = "compiled with mypyc" if wsgifix.compiled() else "pure Python"
+    print(f"wsgifix {build}")
     wrapped = Server(
         "wsgifix serve",
         serve_command(),

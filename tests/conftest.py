@@ -123,6 +123,25 @@ def server_factory() -> Iterator[type[Server] | object]:
         server.stop()
 
 
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Against a compiled build (``WSGIFIX_MYPYC=1``), leave out the tests
+    marked ``python_seams``: they replace a module's function or a method
+    to observe the pure-Python build from inside, and compiled modules
+    call their own functions directly. The pure-Python run covers them."""
+    import wsgifix
+
+    if not wsgifix.compiled():
+        return
+    kept = [item for item in items if item.get_closest_marker("python_seams") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(
+            items=[item for item in items if item not in kept]
+        )
+        items[:] = kept
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Under E2E_REQUIRED=1 (CI) a skipped test is a failure: CI cannot pass

@@ -873,14 +873,31 @@ def test_following_the_tls_proxy_advice_fixes_the_secure_cookie(
 # a bug") -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["audit", "effective_request"])
+class BrokenEnviron(dict[str, Any]):
+    """An environ whose Sec-Fetch-Dest, read only by the audit, raises."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "HTTP_SEC_FETCH_DEST":
+            raise RuntimeError("bug in the audit")
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("audit", marks=pytest.mark.python_seams),
+        pytest.param("effective_request", marks=pytest.mark.python_seams),
+        "environ",  # the same seam in a compiled build
+    ],
+)
 def test_an_exception_in_the_audit_sends_the_headers_unchanged(
     target: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(*args: Any) -> Any:
         raise RuntimeError("bug in the audit")
 
-    monkeypatch.setattr(wsgifix.cookies, target, broken)
+    if target != "environ":
+        monkeypatch.setattr(wsgifix.cookies, target, broken)
     headers = [
         ("Content-Type", "text/plain"),
         ("Set-Cookie", "sid=1; Domain=other.test"),  # would be fixed
@@ -890,6 +907,8 @@ def test_an_exception_in_the_audit_sends_the_headers_unchanged(
     for _ in range(3):
         server = Server()
         environ = make_environ()
+        if target == "environ":
+            environ = BrokenEnviron(environ)
         result = layer(environ, server.start_response)
         assert b"".join(result) == b"body"
         assert server.status == "200 OK"

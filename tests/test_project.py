@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
+import os
 import re
 
 from conftest import ROOT
+
+import wsgifix
 
 
 def readme_commands() -> list[str]:
@@ -60,6 +64,26 @@ def test_readme_settings_table_lists_each_setting_once_with_its_default() -> Non
             assert f"``{default}``" in rows[0], name
         else:
             assert "empty" in rows[0], name
+
+
+def test_setup_py_compiles_the_request_path_modules() -> None:
+    # setup.py's list (what WSGIFIX_MYPYC=1 compiles) and wsgifix.compiled()'s.
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    (listed,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and [getattr(t, "id", None) for t in node.targets] == ["COMPILED"]
+    ]
+    assert listed == [f"wsgifix/{name}.py" for name in wsgifix._REQUEST_PATH]
+
+
+def test_the_build_under_test_is_the_one_ci_asked_for() -> None:
+    # .ci/run runs the suite twice: pure Python, then a WSGIFIX_MYPYC=1 build
+    # in place with WSGIFIX_EXPECT_COMPILED=1 (a failed compile must not
+    # pass as a second pure-Python run).
+    expected = os.environ.get("WSGIFIX_EXPECT_COMPILED", "0") == "1"
+    assert wsgifix.compiled() is expected
 
 
 def test_benchmark_smoke_run() -> None:

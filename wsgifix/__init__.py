@@ -27,10 +27,35 @@ __all__ = [
     "Finding",
     "PrefixMiddleware",
     "ProxyMiddleware",
+    "compiled",
     "load_app",
     "wrap",
 ]
 __version__ = "0.1.0.dev0"
+
+# The modules a request runs through, compiled by ``WSGIFIX_MYPYC=1`` builds
+# (setup.py lists the same).
+_REQUEST_PATH = (
+    "cookies",
+    "forwarded",
+    "prefix",
+    "proxy",
+    "races",
+    "rules",
+    "setcookie",
+    "trust",
+)
+
+
+def compiled() -> bool:
+    """True when the modules a request runs through are mypyc-compiled C
+    extensions (a ``WSGIFIX_MYPYC=1`` build), False for the pure-Python
+    build. A mix (some compiled) counts as not compiled."""
+    for name in _REQUEST_PATH:
+        module = importlib.import_module(f"wsgifix.{name}")
+        if (module.__file__ or "").endswith(".py"):
+            return False
+    return True
 
 
 class AppLoadError(SystemExit):

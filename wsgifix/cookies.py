@@ -26,7 +26,6 @@ response costs a scan of each header, not the rule table.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import threading
@@ -278,6 +277,7 @@ class CookieMiddleware:
 
     def __init__(self, app: WSGIApplication, **settings: Any) -> None:
         self.app = app
+        self._given = settings
         self.settings = config.resolve(settings, layer="cookies")
         cfg = self.settings
         self.policy: str = cfg["cookie_policy"]
@@ -300,16 +300,19 @@ class CookieMiddleware:
         """The same layer (shared findings, counts, race table, log limits)
         around another app with another policy; the inspector's responses
         go through ``sibling(inspector, "report")``."""
-        other = copy.copy(self)
-        other.app = app
-        # Verdicts depend on the policy: the sibling keeps its own.
-        other.verdicts = VerdictCache()
-        other.responses = VerdictCache()
-        other.hostless = VerdictCache()
-        other._hosts_seen = SecondSight(_LOG_KEYS)
+        given = dict(self._given)
         if self.policy != "off":
-            other.policy = policy
-            other.rules = self.rules._replace(policy=policy)
+            given["cookie_policy"] = policy
+        # A new layer (its own verdicts and memos: they depend on the
+        # policy) sharing this one's findings, counts, race table, log limits.
+        other = CookieMiddleware(app, **given)
+        other.settings = self.settings
+        other.races = self.races
+        other._recent = self._recent
+        other._counts = self._counts
+        other._pending = self._pending
+        other._logged = self._logged
+        other._lock = self._lock
         return other
 
     def __call__(

@@ -543,7 +543,7 @@ class ProxyMiddleware:
             if name == "REMOTE_PORT":
                 live.append((name, value))
                 continue
-            old = orig.get(name, environ.get(name))
+            old: Any = orig.get(name, environ.get(name))
             if name == XFF:
                 old = _OWN  # the request's own, set from it on every use
             elif old == value:

@@ -272,7 +272,7 @@ class SetCookie:
         Never raises; see the module docstring for the exact semantics.
         A :class:`ParseCache` makes repeated attribute lists cheaper.
         """
-        self = object.__new__(cls)
+        self = cls()
         self.raw = header
         self._attributes = None
         semi = header.find(";")
