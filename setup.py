@@ -1,6 +1,6 @@
 """Build script: everything is in setup.cfg, except the optional compiled build.
 
-``WSGIFIX_MYPYC=1 pip install .`` compiles the modules on the request path
+``COMPILE_WSGIFIX=1 pip install .`` compiles the modules on the request path
 with mypyc (part of mypy) into C extensions: the same source, type-checked,
 about 1.3-2x faster per request (README.rst, "Performance"). It needs a C
 compiler and the Python headers; without the variable the build is pure
@@ -26,7 +26,7 @@ COMPILED = [
     "wsgifix/trust.py",
 ]
 
-if os.environ.get("WSGIFIX_MYPYC", "") not in ("", "0"):
+if os.environ.get("COMPILE_WSGIFIX", "") not in ("", "0"):
     try:
         from mypyc.build import mypycify
     except ImportError:

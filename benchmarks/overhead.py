@@ -34,7 +34,7 @@ import wsgifix
 
 
 def build_name() -> str:
-    """Which build of wsgifix runs: compiled (WSGIFIX_MYPYC=1) or not."""
+    """Which build of wsgifix runs: compiled (COMPILE_WSGIFIX=1) or not."""
     return "compiled with mypyc" if wsgifix.compiled() else "pure Python"
 
 

@@ -126,7 +126,7 @@ def server_factory() -> Iterator[type[Server] | object]:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Against a compiled build (``WSGIFIX_MYPYC=1``), leave out the tests
+    """Against a compiled build (``COMPILE_WSGIFIX=1``), leave out the tests
     marked ``python_seams``: they replace a module's function or a method
     to observe the pure-Python build from inside, and compiled modules
     call their own functions directly. The pure-Python run covers them."""

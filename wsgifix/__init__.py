@@ -33,7 +33,7 @@ __all__ = [
 ]
 __version__ = "0.1.0.dev0"
 
-# The modules a request runs through, compiled by ``WSGIFIX_MYPYC=1`` builds
+# The modules a request runs through, compiled by ``COMPILE_WSGIFIX=1`` builds
 # (setup.py lists the same).
 _REQUEST_PATH = (
     "cookies",
@@ -49,7 +49,7 @@ _REQUEST_PATH = (
 
 def compiled() -> bool:
     """True when the modules a request runs through are mypyc-compiled C
-    extensions (a ``WSGIFIX_MYPYC=1`` build), False for the pure-Python
+    extensions (a ``COMPILE_WSGIFIX=1`` build), False for the pure-Python
     build. A mix (some compiled) counts as not compiled."""
     for name in _REQUEST_PATH:
         module = importlib.import_module(f"wsgifix.{name}")

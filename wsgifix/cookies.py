@@ -31,7 +31,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from wsgifix import config
 from wsgifix.memo import SecondSight
@@ -63,17 +63,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wsgifix.cookies")
 
-_LOG_INTERVAL = 60.0
-_LOG_KEYS = 4096
-_RECENT = 50
-_PENDING = 256
-_NEW_TUPLE = tuple.__new__  # a NamedTuple without a Python-level call
-_URL = "\x00url\x00"  # the request's URL in a message kept for any host
-_LOCALHOST = "localhost"  # in a memo key, before whether the host is one
+_LOG_INTERVAL: Final = 60.0
+_LOG_KEYS: Final = 4096
+_RECENT: Final = 50
+_PENDING: Final = 256
+_NEW_TUPLE: Final = tuple.__new__  # a NamedTuple without a Python-level call
+_URL: Final = "\x00url\x00"  # the request's URL in a message kept for any host
+_LOCALHOST: Final = "localhost"  # in a memo key, before whether the host is one
 # Text a response memo key may hold: the client's part stays within
 # rules._MAX_KEY_TEXT, the app's within this (all its Set-Cookie text).
-_MAX_RESPONSE_TEXT = 8192
-_TLS_HEADERS = {
+_MAX_RESPONSE_TEXT: Final = 8192
+_TLS_HEADERS: Final = {
     "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
     "HTTP_FORWARDED": "Forwarded",
     "HTTP_X_FORWARDED_SSL": "X-Forwarded-Ssl",

@@ -32,7 +32,7 @@ import re
 import string
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 __all__ = [
     "MAX_HOPS",
@@ -49,16 +49,16 @@ __all__ = [
 ]
 
 #: The most list items (or Forwarded elements) the proxy layer walks.
-MAX_HOPS = 64
+MAX_HOPS: Final = 64
 
-_CACHE_SIZE = 1024
+_CACHE_SIZE: Final = 1024
 # Valid hosts are at most 253 + 1 + 6 characters; longer values of any kind
 # are parsed without the caches so that cache entries stay small.
-_CACHEABLE = 260
+_CACHEABLE: Final = 260
 # "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" is the longest IP text.
-_MAX_IP_LEN = 45
+_MAX_IP_LEN: Final = 45
 
-_OWS = " \t"
+_OWS: Final = " \t"
 _DIGITS = string.digits
 _HEX = string.hexdigits
 _ALNUM = string.ascii_letters + string.digits
@@ -272,7 +272,7 @@ def _node_port(port: str, value: str) -> str | None:
     return port
 
 
-_NEW_NODE = tuple.__new__  # Node(ip, port) without a Python-level call
+_NEW_NODE: Final = tuple.__new__  # Node(ip, port) without a Python-level call
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -34,7 +34,7 @@ import logging
 import math
 import time
 from itertools import islice
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from wsgifix import config
 from wsgifix.forwarded import (
@@ -58,15 +58,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wsgifix.proxy")
 
-FORWARDED = "HTTP_FORWARDED"
-XFF = "HTTP_X_FORWARDED_FOR"
-XFPROTO = "HTTP_X_FORWARDED_PROTO"
-XFHOST = "HTTP_X_FORWARDED_HOST"
-XFPORT = "HTTP_X_FORWARDED_PORT"
-XFPREFIX = "HTTP_X_FORWARDED_PREFIX"
-XFBY = "HTTP_X_FORWARDED_BY"
+FORWARDED: Final = "HTTP_FORWARDED"
+XFF: Final = "HTTP_X_FORWARDED_FOR"
+XFPROTO: Final = "HTTP_X_FORWARDED_PROTO"
+XFHOST: Final = "HTTP_X_FORWARDED_HOST"
+XFPORT: Final = "HTTP_X_FORWARDED_PORT"
+XFPREFIX: Final = "HTTP_X_FORWARDED_PREFIX"
+XFBY: Final = "HTTP_X_FORWARDED_BY"
 #: Every header the layer may remove, environ key -> header name.
-HEADER_NAMES = {
+HEADER_NAMES: Final = {
     FORWARDED: "Forwarded",
     XFF: "X-Forwarded-For",
     XFPROTO: "X-Forwarded-Proto",
@@ -75,10 +75,10 @@ HEADER_NAMES = {
     XFPREFIX: "X-Forwarded-Prefix",
     XFBY: "X-Forwarded-By",
 }
-_HEADER_KEYS = frozenset(HEADER_NAMES)
+_HEADER_KEYS: Final = frozenset(HEADER_NAMES)
 # Every environ value the walk reads but X-Forwarded-For: with it, the memo
 # key (see _apply_and_remember and _client_of).
-_INPUTS = (
+_INPUTS: Final = (
     *(key for key in HEADER_NAMES if key != XFF),
     "REMOTE_ADDR",
     "HTTP_HOST",
@@ -90,15 +90,15 @@ _INPUTS = (
     "SERVER_SOFTWARE",
 )
 # A request whose memo key would hold more text is walked every time.
-_MEMO_TEXT = 2048
+_MEMO_TEXT: Final = 2048
 # X-Forwarded-For in a memo key: its text, or one of these (see __call__).
-_UNREAD = ("unread",)
-_CLIENT = "client"
-_TAIL = "tail"
-_WINDOW = 256  # characters of a long X-Forwarded-For in an exact key
-_OWN: Any = object()  # in a memo entry's originals: the request's own value
-_NEW_TUPLE = tuple.__new__  # a NamedTuple without a Python-level call
-_SETTING_KEYS = {
+_UNREAD: Final = ("unread",)
+_CLIENT: Final = "client"
+_TAIL: Final = "tail"
+_WINDOW: Final = 256  # characters of a long X-Forwarded-For in an exact key
+_OWN: Final[Any] = object()  # in a memo entry's originals: the request's own value
+_NEW_TUPLE: Final = tuple.__new__  # a NamedTuple without a Python-level call
+_SETTING_KEYS: Final = {
     "forwarded": FORWARDED,
     "x-forwarded-for": XFF,
     "x-forwarded-proto": XFPROTO,
@@ -107,31 +107,31 @@ _SETTING_KEYS = {
     "x-forwarded-prefix": XFPREFIX,
 }
 # waitress 3 deletes these by default (FIELD-NOTES); X-Forwarded-Prefix passes.
-_WAITRESS_DELETES = frozenset((FORWARDED, XFF, XFPROTO, XFHOST, XFPORT, XFBY))
-_LIST_KEYS = (XFPROTO, XFHOST, XFPORT, XFPREFIX)
-_NOT_WITH_FORWARDED = (
+_WAITRESS_DELETES: Final = frozenset((FORWARDED, XFF, XFPROTO, XFHOST, XFPORT, XFBY))
+_LIST_KEYS: Final = (XFPROTO, XFHOST, XFPORT, XFPREFIX)
+_NOT_WITH_FORWARDED: Final = (
     "x-forwarded-for",
     "x-forwarded-proto",
     "x-forwarded-host",
     "x-forwarded-port",
 )
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_LOG_INTERVAL = 60.0
-_LOG_KEYS = 1024
-_CACHE_SIZE = 4096
-_MAX_HOST = 270  # 253 for the name, brackets, ':' and a port
-_TOKEN = frozenset(
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_LOG_INTERVAL: Final = 60.0
+_LOG_KEYS: Final = 1024
+_CACHE_SIZE: Final = 4096
+_MAX_HOST: Final = 270  # 253 for the name, brackets, ':' and a port
+_TOKEN: Final = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
 # Header statuses in the trust decision.
-HONOURED = "honoured"
-UNTRUSTED_PEER = "untrusted peer"
-NOT_TRUSTED_HEADER = "not in trusted_headers"
-INVALID = "invalid"
-IGNORED = "ignored"
-TOO_SHORT = "too short for trusted_hops"
-UNUSED = "not used"
+HONOURED: Final = "honoured"
+UNTRUSTED_PEER: Final = "untrusted peer"
+NOT_TRUSTED_HEADER: Final = "not in trusted_headers"
+INVALID: Final = "invalid"
+IGNORED: Final = "ignored"
+TOO_SHORT: Final = "too short for trusted_hops"
+UNUSED: Final = "not used"
 
 
 class TrustDecision(NamedTuple):

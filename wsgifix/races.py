@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import Final
 
-MAX_ENTRIES = 10_000
-MAX_AGE = 60.0
+MAX_ENTRIES: Final = 10_000
+MAX_AGE: Final = 60.0
 
 
 class RaceDetector:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from wsgifix.setcookie import (
     SetCookie,
@@ -31,13 +31,13 @@ from wsgifix.setcookie import (
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 DROPPED, STORED, PROBLEM = "dropped", "stored", "stored-with-problem"
-BROWSERS = ("chromium", "firefox", "safari")
+BROWSERS: Final = ("chromium", "firefox", "safari")
 MAX_LIFETIME = timedelta(days=400)
-MAX_COOKIES = 20
-MAX_HEADER_BYTES = 8192
+MAX_COOKIES: Final = 20
+MAX_HEADER_BYTES: Final = 8192
 # CTL characters but the tab (RFC 6265bis 5.6: a cookie holding one is ignored).
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_DOMAIN_BAD = frozenset(" \t%")
+_DOMAIN_BAD: Final = frozenset(" \t%")
 
 
 class Finding(NamedTuple):
@@ -1031,7 +1031,7 @@ def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
     return len(allowed) == len(fixes)
 
 
-_SPELLING = {"domain": "Domain", "path": "Path", "samesite": "SameSite"}
+_SPELLING: Final = {"domain": "Domain", "path": "Path", "samesite": "SameSite"}
 
 
 def _describe(fixes: Iterable[Fix]) -> str:
@@ -1171,7 +1171,7 @@ def too_many_cookies(headers: Sequence[str], url: str) -> Finding | None:
     )
 
 
-_MAX_KEY_TEXT = 2048
+_MAX_KEY_TEXT: Final = 2048
 
 
 class VerdictCache:

@@ -66,19 +66,19 @@ __all__ = [
 ]
 
 #: RFC 6265bis section 5.6: an attribute whose value is longer is ignored.
-MAX_ATTRIBUTE_VALUE_OCTETS = 1024
+MAX_ATTRIBUTE_VALUE_OCTETS: Final = 1024
 
 # WSP of RFC 5234: what 6265bis trims around names and values.
-_WSP = " \t"
+_WSP: Final = " \t"
 
 # A value of at most this many code points cannot exceed 1024 octets even
 # in UTF-8 (4 octets per code point), so short values skip the count.
-_SHORT_VALUE = MAX_ATTRIBUTE_VALUE_OCTETS // 4
+_SHORT_VALUE: Final = MAX_ATTRIBUTE_VALUE_OCTETS // 4
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 # Spellings of attributes the audit may add (CONTRACT.md section 7).
-_CANONICAL_NAMES = {
+_CANONICAL_NAMES: Final = {
     "path": "Path",
     "domain": "Domain",
     "secure": "Secure",
@@ -89,8 +89,8 @@ _CANONICAL_NAMES = {
     "max-age": "Max-Age",
     "priority": "Priority",
 }
-_CANONICAL_SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
-_ADD_ORDER = {
+_CANONICAL_SAMESITE: Final = {"lax": "Lax", "strict": "Strict", "none": "None"}
+_ADD_ORDER: Final = {
     "path": 0,
     "domain": 1,
     "secure": 2,
@@ -98,12 +98,12 @@ _ADD_ORDER = {
     "samesite": 4,
     "partitioned": 5,
 }
-_ADD_ORDER_OTHER = len(_ADD_ORDER)
+_ADD_ORDER_OTHER: Final = len(_ADD_ORDER)
 
 # Characters an edit may not write: ";" would start another attribute,
 # CR/LF would split the header, other CTLs (TAB included, which Chromium
 # rejects inside a value) make browsers drop the cookie.
-_FORBIDDEN = frozenset([chr(c) for c in range(0x20)] + ["\x7f", ";"])
+_FORBIDDEN: Final = frozenset([chr(c) for c in range(0x20)] + ["\x7f", ";"])
 
 
 def _ascii_lower(text: str) -> str:
@@ -581,7 +581,7 @@ _DATE_BYTES = bytes(
     0x20 if octet in _DATE_DELIMITERS else octet for octet in range(256)
 )
 _DATE_TEXT = str.maketrans(dict.fromkeys(_DATE_DELIMITERS, " "))
-_DIGITS = "0123456789"
+_DIGITS: Final = "0123456789"
 _MONTHS = {
     "jan": 1,
     "feb": 2,
@@ -682,7 +682,7 @@ def parse_cookie_date(text: str) -> datetime | None:
 
 # -- Max-Age: RFC 6265bis section 5.6.2 -------------------------------------
 
-_INT64_MAX = 2**63 - 1
+_INT64_MAX: Final = 2**63 - 1
 
 
 def parse_max_age(text: str) -> int | None:
