@@ -1676,3 +1676,66 @@ def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
     localhost = ("localhost", "127.", "[::1]")
     if first.startswith(localhost) == then.startswith(localhost):
         assert len(layer.verdicts) == judged  # no rule ran for the new host
+
+
+# -- what apps send in practice, whichever build runs ------------------------------
+# PEP 3333 asks for a list of (str, str) tuples; apps send lists for tuples, a
+# tuple of headers, bytes. The audit handles such headers as the pure-Python
+# build always has (a compiled build checks declared types, so its boundary
+# with the app is typed Any): never an exception out of start_response.
+
+FIXED_BY_DOMAIN = "sid=1; Domain=other.test"  # Domain removed under fix
+
+
+def odd_app(headers: Any) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", headers)
+        return [b"ok"]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(
+            [["Content-Type", "text/plain"], ["Set-Cookie", FIXED_BY_DOMAIN]],
+            id="lists for tuples",
+        ),
+        pytest.param(
+            (("Content-Type", "text/plain"), ("Set-Cookie", FIXED_BY_DOMAIN)),
+            id="a tuple of headers",
+        ),
+    ],
+)
+def test_headers_not_in_pep_3333_shape_are_audited_as_any_other(headers: Any) -> None:
+    expected, as_tuples, _ = run(
+        header_app([("Content-Type", "text/plain"), ("Set-Cookie", FIXED_BY_DOMAIN)])
+    )
+    server, environ, result = run(odd_app(headers))
+    assert b"".join(result) == b"ok"
+    assert [tuple(h) for h in server.headers] == expected.headers
+    assert set_cookie_values(expected.headers) == ["sid=1"]
+    assert rules_of(environ) == rules_of(as_tuples)
+    assert "domain-mismatch" in rules_of(environ)
+
+
+def test_bytes_in_headers_pass_through_and_a_bytes_value_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    # A bytes name is not a Set-Cookie header to the audit: passed on as is.
+    headers: Any = [(b"Set-Cookie", FIXED_BY_DOMAIN)]
+    server, environ, result = run(odd_app(headers))
+    assert b"".join(result) == b"ok"
+    assert server.headers is headers
+    assert "wsgifix.findings" not in environ
+    assert cookie_records(caplog) == []
+    # A bytes value under Set-Cookie: the audit fails, the headers go out as
+    # the app wrote them (the server decides), and the failure is logged.
+    headers = [("Content-Type", "text/plain"), ("Set-Cookie", b"sid=1")]
+    server, environ, result = run(odd_app(headers))
+    assert b"".join(result) == b"ok"
+    assert server.headers is headers
+    (record,) = cookie_records(caplog)
+    assert "headers sent unchanged" in record.getMessage()
