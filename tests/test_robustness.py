@@ -1032,3 +1032,90 @@ def test_fuzz_targets_hold_for_random_input(name: str, data: bytes) -> None:
 
 
 _FUZZ: dict[str, Any] = {}
+
+
+# -- environ values of another type than PEP 3333's str ----------------------------
+# No server sends them, but test harnesses and other middlewares write ints,
+# bytes or None into the environ. The values wsgifix only carries (or reads
+# from a peer it does not trust) pass through in either build: the compiled
+# one checks declared types, so those values are typed Any where they flow
+# (a regression test for the compiled build, run against both in CI).
+
+NON_TEXT = {"None": None, "bytes": b"x", "int": 5, "list": ["a"]}
+CARRIED = [
+    "HTTPS",
+    "REMOTE_PORT",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_COOKIE",
+    "HTTP_SEC_FETCH_SITE",
+    "HTTP_SEC_FETCH_DEST",
+]
+FORWARDING = [
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+    "HTTP_FORWARDED",
+]
+XF_ALL = (
+    "x-forwarded-for x-forwarded-proto x-forwarded-host x-forwarded-port "
+    "x-forwarded-prefix"
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "unread"),
+    [
+        pytest.param({}, FORWARDING, id="untrusted peer"),
+        pytest.param({"prefix": "/app", "debug_path": "/_w"}, FORWARDING, id="prefix"),
+        pytest.param(
+            {"trusted_proxies": "127.0.0.1", "trusted_headers": XF_ALL},
+            ["HTTP_FORWARDED"],
+            id="trusted x-forwarded-*",
+        ),
+        pytest.param(
+            {"trusted_proxies": "127.0.0.1", "trusted_headers": "forwarded"},
+            FORWARDING[:5],
+            id="trusted forwarded",
+        ),
+    ],
+)
+def test_non_text_values_wsgifix_only_carries_pass_through(
+    settings: dict[str, str], unread: list[str]
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [("Set-Cookie", "sid=1; Path=/")])
+        return [b"ok"]
+
+    wrapped = wsgifix.wrap(app, **settings)
+    cases = [(key, name) for key in CARRIED + unread for name in NON_TEXT]
+    cases.append(("wsgi.url_scheme", "bytes"))
+    failed = []
+    for key, name in cases:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/app/x",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "lab.test",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "lab.test",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "HTTP_X_FORWARDED_FOR": "203.0.113.9",
+            "HTTP_COOKIE": "sid=0",
+            key: NON_TEXT[name],
+        }
+        for _ in range(2):  # the second time from the memos
+            try:
+                status, _, body = run_wsgi(wrapped, dict(environ))
+            except Exception as exc:  # collected and reported below
+                failed.append(f"{key}={name}: {type(exc).__name__}: {exc}")
+                break
+            if (status, body) != ("200 OK", b"ok"):
+                failed.append(f"{key}={name}: {status}")
+                break
+    assert failed == []

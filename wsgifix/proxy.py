@@ -97,6 +97,10 @@ _CLIENT: Final = "client"
 _TAIL: Final = "tail"
 _WINDOW: Final = 256  # characters of a long X-Forwarded-For in an exact key
 _OWN: Final[Any] = object()  # in a memo entry's originals: the request's own value
+# The originals of what the layer changed (environ["wsgifix.orig"]), as the
+# server gave them: PEP 3333 says str, and a value of another type is kept
+# as it came (typed Any, so that a compiled build passes it on as Python does).
+Originals = dict[str, Any]
 _NEW_TUPLE: Final = tuple.__new__  # a NamedTuple without a Python-level call
 _SETTING_KEYS: Final = {
     "forwarded": FORWARDED,
@@ -281,7 +285,7 @@ class ProxyMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        orig: dict[str, str | None]
+        orig: Originals
         try:
             if not environ.keys().isdisjoint(_HEADER_KEYS):
                 xff: Any = environ.get(XFF)
@@ -352,10 +356,10 @@ class ProxyMiddleware:
         xff: Any,
         memo: tuple[Any, ...],
         client: tuple[str, Node, str, int] | None = None,
-    ) -> dict[str, str | None]:
+    ) -> Originals:
         """Apply a memo entry (see _entry) to this request; its originals."""
         template, updates, deletes, live, remembered, tail = memo
-        orig: dict[str, str | None] = template.copy()
+        orig: Originals = template.copy()
         environ["wsgifix.orig"] = orig
         if XFF in orig:
             orig[XFF] = xff  # the request's own (see _entry)
@@ -400,7 +404,7 @@ class ProxyMiddleware:
                     )
         memo = self._shapes.get(shape) if shape is not None else None
         if memo is None:
-            walked: dict[str, str | None] = {}
+            walked: Originals = {}
             environ["wsgifix.orig"] = walked
             self._apply_and_remember(environ, walked, exact, shape, client)
             return
@@ -410,7 +414,7 @@ class ProxyMiddleware:
     def _apply_and_remember(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         exact: tuple[Any, ...] | None,
         shape: tuple[Any, ...] | None,
         client: tuple[str, Node, str, int] | None,
@@ -479,7 +483,7 @@ class ProxyMiddleware:
     def _promote(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         exact: tuple[Any, ...] | None,
         shape: tuple[Any, ...],
         client: tuple[str, Node, str, int] | None,
@@ -506,7 +510,7 @@ class ProxyMiddleware:
         memo: dict[tuple[Any, ...], tuple[Any, ...]],
         key: tuple[Any, ...],
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         decision: TrustDecision,
         per_client: tuple[str, ...],
         tail: str,
@@ -521,7 +525,7 @@ class ProxyMiddleware:
     @staticmethod
     def _entry(
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         decision: TrustDecision,
         per_client: tuple[str, ...],
         tail: str,
@@ -532,7 +536,7 @@ class ProxyMiddleware:
             # The client's address and port replace the peer's whatever they
             # were (REMOTE_PORT is not part of the key: it varies per socket).
             changed += ["REMOTE_ADDR", "REMOTE_PORT"]
-        template: dict[str, str | None] = {}
+        template: Originals = {}
         updates: dict[str, str] = {}
         deletes: list[str] = []
         live: list[tuple[str, str | None]] = []
@@ -608,7 +612,7 @@ class ProxyMiddleware:
     def _to_client(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         client: tuple[str, Node, str, int],
         remembered: TrustDecision,
         tail: str,
@@ -679,7 +683,7 @@ class ProxyMiddleware:
             return self._hops_label
         return self.peers.match(peer)
 
-    def _apply(self, environ: WSGIEnvironment, orig: dict[str, str | None]) -> None:
+    def _apply(self, environ: WSGIEnvironment, orig: Originals) -> None:
         peer: str = environ.get("REMOTE_ADDR") or ""
         trusted_by = self._trusted_by(peer)
         present = [key for key in HEADER_NAMES if key in environ]
@@ -748,7 +752,7 @@ class ProxyMiddleware:
     def _xff(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         statuses: dict[str, tuple[str, str]],
     ) -> tuple[Node, int] | None:
         """Walk X-Forwarded-For: the client node and h (entries walked)."""
@@ -786,7 +790,7 @@ class ProxyMiddleware:
     def _forwarded(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         statuses: dict[str, tuple[str, str]],
     ) -> tuple[Node, int, str | None, str | None, int | None] | None:
         """Walk Forwarded elements: the client node, h, scheme, host and port.
@@ -836,7 +840,7 @@ class ProxyMiddleware:
     def _list_value(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         key: str,
         h: int,
     ) -> str | None:
@@ -854,7 +858,7 @@ class ProxyMiddleware:
     def _cut(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         key: str,
         tail: str,
     ) -> None:
@@ -895,7 +899,7 @@ class ProxyMiddleware:
     def _rewrite(
         self,
         environ: WSGIEnvironment,
-        orig: dict[str, str | None],
+        orig: Originals,
         client: Node | None,
         scheme: str | None,
         host: str | None,
@@ -911,9 +915,13 @@ class ProxyMiddleware:
             elif "REMOTE_PORT" in environ:
                 orig.setdefault("REMOTE_PORT", environ.pop("REMOTE_PORT"))
 
-        scheme = scheme or self.url_scheme or environ.get("wsgi.url_scheme", "http")
-        if scheme not in _DEFAULT_PORTS:
-            scheme = scheme.lower() if scheme.lower() in _DEFAULT_PORTS else "http"
+        # Any: the server's value, whatever its type (see Originals).
+        chosen: Any = (
+            scheme or self.url_scheme or environ.get("wsgi.url_scheme", "http")
+        )
+        if chosen not in _DEFAULT_PORTS:
+            chosen = chosen.lower() if chosen.lower() in _DEFAULT_PORTS else "http"
+        scheme = chosen
         _set(environ, orig, "wsgi.url_scheme", scheme)
         if scheme == "https":
             _set(environ, orig, "HTTPS", "on")
@@ -1051,9 +1059,7 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def _set(
-    environ: WSGIEnvironment, orig: dict[str, str | None], key: str, value: str
-) -> None:
+def _set(environ: WSGIEnvironment, orig: Originals, key: str, value: str) -> None:
     """Set ``environ[key]``, remembering the first original value."""
     old = environ.get(key)
     if old != value:
