@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES
 
+import wsgifix
 from wsgifix import cli
 
 
@@ -232,6 +233,13 @@ def test_help_lists_every_setting_flag(capsys: pytest.CaptureFixture[str]) -> No
 
     for name in config.SETTINGS:
         assert "--" + name.replace("_", "-") in out
+
+
+def test_version_names_the_build(capsys: pytest.CaptureFixture[str]) -> None:
+    # For bug reports (SECURITY.rst): the version and which build runs.
+    assert cli.main(["--version"], {}) == 0
+    build = "compiled with mypyc" if wsgifix.compiled() else "pure Python"
+    assert capsys.readouterr().out == f"wsgifix {wsgifix.__version__} ({build})\n"
 
 
 def test_python_dash_m_is_the_command() -> None:

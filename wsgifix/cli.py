@@ -17,7 +17,15 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wsgifix import AppLoadError, __version__, build, build_inspector, config, load_app
+from wsgifix import (
+    AppLoadError,
+    __version__,
+    build,
+    build_inspector,
+    compiled,
+    config,
+    load_app,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -64,7 +72,10 @@ def _parser() -> argparse.ArgumentParser:
             "Exit codes: 0 ok, 1 bad setting or app, 2 usage error."
         ),
     )
-    parser.add_argument("--version", action="version", version=__version__)
+    flavour = "compiled with mypyc" if compiled() else "pure Python"
+    parser.add_argument(
+        "--version", action="version", version=f"wsgifix {__version__} ({flavour})"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
