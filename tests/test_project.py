@@ -7,6 +7,7 @@ import configparser
 import os
 import re
 
+import pytest
 from conftest import ROOT
 
 import wsgifix
@@ -123,3 +124,22 @@ def test_documents_are_valid_restructuredtext() -> None:
             settings_overrides={"halt_level": 2, "warning_stream": errors},
         )
         assert errors.getvalue() == "", name
+
+
+def test_the_middleware_classes_subclass_in_the_pure_build_only() -> None:
+    # README "Compiled build": the one documented difference between builds
+    # (a subclass of a compiled class fails when it is instantiated).
+    def app(environ: object, start_response: object) -> list[bytes]:
+        return []
+
+    for cls in (
+        wsgifix.ProxyMiddleware,
+        wsgifix.PrefixMiddleware,
+        wsgifix.CookieMiddleware,
+    ):
+        mine = type("Mine", (cls,), {})
+        if wsgifix.compiled():
+            with pytest.raises(TypeError, match="cannot inherit from compiled"):
+                mine(app)
+        else:
+            assert isinstance(mine(app), cls)
