@@ -342,7 +342,9 @@ class CookieMiddleware:
                     del earlier[mark:]
             positions = None
             for i, (name, value) in enumerate(headers):
-                if len(name) == 10 and name.lower() == "set-cookie":
+                if name == "Set-Cookie" or (
+                    len(name) == 10 and name.lower() == "set-cookie"
+                ):
                     if positions is None:
                         positions = [i]
                         values = [value]
