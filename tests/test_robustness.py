@@ -1119,3 +1119,52 @@ def test_non_text_values_wsgifix_only_carries_pass_through(
                 failed.append(f"{key}={name}: {status}")
                 break
     assert failed == []
+
+
+@pytest.mark.parametrize("on_invalid", ["reject", "ignore"])
+@pytest.mark.parametrize(
+    "trusted", ["x-forwarded-*", "forwarded"], ids=["x-forwarded", "forwarded"]
+)
+def test_a_trusted_forwarding_header_that_is_not_text_is_invalid(
+    on_invalid: str, trusted: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Not from a client (a server or a middleware before wsgifix): the header
+    # is invalid (CONTRACT.md 6 on_invalid), a one-line 400 or skipped and
+    # logged, never a traceback.
+    headers = XF_ALL if trusted == "x-forwarded-*" else "forwarded"
+    keys = FORWARDING[:5] if trusted == "x-forwarded-*" else ["HTTP_FORWARDED"]
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    wrapped = wsgifix.wrap(
+        app,
+        trusted_proxies="127.0.0.1",
+        trusted_headers=headers,
+        on_invalid=on_invalid,
+    )
+    caplog.set_level(logging.WARNING, logger="wsgifix.proxy")
+    for key in keys:
+        for name, value in NON_TEXT.items():
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "SCRIPT_NAME": "",
+                "PATH_INFO": "/",
+                "SERVER_NAME": "lab.test",
+                "SERVER_PORT": "80",
+                "HTTP_HOST": "lab.test",
+                "REMOTE_ADDR": "127.0.0.1",
+                "wsgi.url_scheme": "http",
+                key: value,
+            }
+            status, _, body = run_wsgi(wrapped, environ)
+            if on_invalid == "reject":
+                assert status == "400 Bad Request", (key, name)
+                assert f"not text ({type(value).__name__})" in body.decode()
+                assert body.count(b"\n") <= 1
+            else:
+                assert (status, body) == ("200 OK", b"ok"), (key, name)
+                assert environ["wsgifix.trust"].headers[key][0] == "ignored"
+                assert environ["REMOTE_ADDR"] == "127.0.0.1"
+    assert any("not text" in r.getMessage() for r in caplog.records)

@@ -693,17 +693,33 @@ class ProxyMiddleware:
         host_port = port = None
 
         if present and trusted_by is not None:
+            for key in present:
+                value: Any = environ[key]
+                if key in self.trusted_keys and type(value) is not str:
+                    # Not from a client (PEP 3333 says str): a server or a
+                    # middleware before wsgifix put it there. Invalid, so
+                    # that it gets the one-line answer, never a traceback.
+                    kind = type(value).__name__
+                    self._invalid(environ, key, f"not text ({kind})", statuses)
             h = self.hops or 1
-            if FORWARDED in self.trusted_keys and FORWARDED in environ:
+            if (
+                FORWARDED in self.trusted_keys
+                and FORWARDED in environ
+                and FORWARDED not in statuses
+            ):
                 walked = self._forwarded(environ, orig, statuses)
                 if walked is not None:
                     client, h, scheme, host, host_port = walked
-            elif XFF in self.trusted_keys and XFF in environ:
+            elif XFF in self.trusted_keys and XFF in environ and XFF not in statuses:
                 found = self._xff(environ, orig, statuses)
                 if found is not None:
                     client, h = found
             for key in _LIST_KEYS:
-                if key not in self.trusted_keys or key not in environ:
+                if (
+                    key not in self.trusted_keys
+                    or key not in environ
+                    or key in statuses
+                ):
                     continue
                 value = self._list_value(environ, orig, key, h)
                 if value is None:
