@@ -35,6 +35,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from werkzeug.wrappers import Request as WerkzeugRequest
 
+import wsgifix.proxy
 from wsgifix import config
 from wsgifix.forwarded import is_ip, parse_forwarded, parse_host, parse_xff_item
 from wsgifix.proxy import ProxyMiddleware
@@ -3224,3 +3225,20 @@ def test_a_returning_client_gets_its_own_entry() -> None:
             assert env["REMOTE_ADDR"] == f"203.0.113.{i + 1}"
     assert len(layer._shapes) == 1
     assert len(layer._memo) == 50  # each kept on its second request
+
+
+@pytest.mark.parametrize("key", FORWARDING_KEYS)
+def test_each_forwarding_header_alone_leaves_the_quiet_path(key: str) -> None:
+    # __call__ tells the requests with none of HEADER_NAMES by a written-out
+    # check: each of them, alone from an untrusted peer, is seen and removed
+    # (clear_untrusted), and the trust decision lists it.
+    assert set(FORWARDING_KEYS) == set(wsgifix.proxy.HEADER_NAMES)
+    out = run(
+        {"trusted_proxies": "10.0.0.1"},
+        {"REMOTE_ADDR": "192.0.2.50", key: ALL_SEVEN[key]},
+    )
+    assert out.status == "200 OK"
+    assert out.seen is not None
+    assert key not in out.seen
+    assert out.seen["wsgifix.orig"][key] == ALL_SEVEN[key]
+    assert out.seen["wsgifix.trust"].headers[key][0] == "untrusted peer"
