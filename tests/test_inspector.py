@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import wsgifix
 from wsgifix import wrap
 from wsgifix.inspector import make_inspector
 
@@ -34,6 +35,17 @@ def request(
     status: list[str] = []
     body = b"".join(wsgi(environ, lambda s, h, e=None: status.append(s)))
     return status[0], body
+
+
+def test_the_page_names_the_version_and_the_build() -> None:
+    # Not in the contract (more keys may be added): which wsgifix answers.
+    page = make_inspector({})
+    _, body = request(page, query="format=json")
+    build = "compiled with mypyc" if wsgifix.compiled() else "pure Python"
+    expected = {"version": wsgifix.__version__, "build": build}
+    assert json.loads(body)["wsgifix"] == expected
+    _, html_body = request(page)
+    assert f"wsgifix {wsgifix.__version__} ({build})".encode() in html_body
 
 
 def test_json_masks_secrets() -> None:

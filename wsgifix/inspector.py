@@ -238,6 +238,8 @@ def report(
     cookies: CookieMiddleware | None = None,
 ) -> dict[str, Any]:
     """The JSON document (keys fixed by CONTRACT.md section 7, more added)."""
+    from wsgifix import __version__, compiled  # the package imports this module
+
     recent = list(cookies.recent) if cookies is not None else []
     doc: dict[str, Any] = {
         "raw": string_items(raw_environ(environ)),
@@ -246,6 +248,10 @@ def report(
         "findings": [f._asdict() for f in reversed(recent)],
         "finding_counts": dict(sorted(cookies.counts.items())) if cookies else {},
         "settings": {name: config.text_of(v) for name, v in settings.items()},
+        "wsgifix": {
+            "version": __version__,
+            "build": "compiled with mypyc" if compiled() else "pure Python",
+        },
     }
     if "cookies=check" in environ.get("QUERY_STRING", "").split("&"):
         doc["cookies"] = cookie_round_trip(environ)
@@ -309,6 +315,7 @@ highlighted; secrets are masked. Also as <a href="{_e(base)}?format=json">JSON</
 <h2>Recent findings</h2>
 {_findings_html(doc["findings"], doc["finding_counts"])}
 <h2>Settings in effect</h2>
+<p>wsgifix {_e(doc["wsgifix"]["version"])} ({_e(doc["wsgifix"]["build"])})</p>
 <table>{_settings_html(doc["settings"])}</table>
 </body></html>
 """
