@@ -32,12 +32,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import wsgifix
 
-
-def build_name() -> str:
-    """Which build of wsgifix runs: compiled (COMPILE_WSGIFIX=1) or not."""
-    return "compiled with mypyc" if wsgifix.compiled() else "pure Python"
-
-
 BROWSER_HEADERS = {
     "HTTP_HOST": "127.0.0.1:8080",
     "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36",
@@ -343,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.version.split()[0]
     print(
         f"n={n} x {rounds} rounds, rows interleaved; medians; Python {python}; "
-        f"wsgifix {build_name()}"
+        f"wsgifix {wsgifix.build_name()}"
     )
     print(f"{'stack':<52} {'ns':>10} {'x ProxyFix':>11} {'target':>8}")
     for name, _, _, base, _, target in cases:

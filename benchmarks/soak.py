@@ -340,8 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         args.requests, args.compare, args.rounds, args.fuzz_seconds = 5000, 3000, 1, 5
     import wsgifix
 
-    build = "compiled with mypyc" if wsgifix.compiled() else "pure Python"
-    print(f"wsgifix {build}")
+    print(f"wsgifix {wsgifix.build_name()}")
     wrapped = Server(
         "wsgifix serve",
         serve_command(),

@@ -289,7 +289,7 @@ def machine() -> str:
         load = " ".join(f.read().split()[:3])
     return (
         f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, "
-        f"wsgifix {overhead.build_name()}, "
+        f"wsgifix {wsgifix.build_name()}, "
         f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
         f"load average {load}"
     )

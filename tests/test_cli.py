@@ -239,6 +239,7 @@ def test_version_names_the_build(capsys: pytest.CaptureFixture[str]) -> None:
     # For bug reports (SECURITY.rst): the version and which build runs.
     assert cli.main(["--version"], {}) == 0
     build = "compiled with mypyc" if wsgifix.compiled() else "pure Python"
+    assert wsgifix.build_name() == build
     assert capsys.readouterr().out == f"wsgifix {wsgifix.__version__} ({build})\n"
 
 

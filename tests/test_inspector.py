@@ -41,7 +41,7 @@ def test_the_page_names_the_version_and_the_build() -> None:
     # Not in the contract (more keys may be added): which wsgifix answers.
     page = make_inspector({})
     _, body = request(page, query="format=json")
-    build = "compiled with mypyc" if wsgifix.compiled() else "pure Python"
+    build = wsgifix.build_name()
     expected = {"version": wsgifix.__version__, "build": build}
     assert json.loads(body)["wsgifix"] == expected
     _, html_body = request(page)

@@ -27,6 +27,7 @@ __all__ = [
     "Finding",
     "PrefixMiddleware",
     "ProxyMiddleware",
+    "build_name",
     "compiled",
     "load_app",
     "wrap",
@@ -56,6 +57,11 @@ def compiled() -> bool:
         if (module.__file__ or "").endswith(".py"):
             return False
     return True
+
+
+def build_name() -> str:
+    """The build in words, as ``wsgifix --version`` and the inspector say it."""
+    return "compiled with mypyc" if compiled() else "pure Python"
 
 
 class AppLoadError(SystemExit):

@@ -22,7 +22,7 @@ from wsgifix import (
     __version__,
     build,
     build_inspector,
-    compiled,
+    build_name,
     config,
     load_app,
 )
@@ -72,9 +72,8 @@ def _parser() -> argparse.ArgumentParser:
             "Exit codes: 0 ok, 1 bad setting or app, 2 usage error."
         ),
     )
-    flavour = "compiled with mypyc" if compiled() else "pure Python"
     parser.add_argument(
-        "--version", action="version", version=f"wsgifix {__version__} ({flavour})"
+        "--version", action="version", version=f"wsgifix {__version__} ({build_name()})"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True

@@ -238,7 +238,7 @@ def report(
     cookies: CookieMiddleware | None = None,
 ) -> dict[str, Any]:
     """The JSON document (keys fixed by CONTRACT.md section 7, more added)."""
-    from wsgifix import __version__, compiled  # the package imports this module
+    from wsgifix import __version__, build_name  # the package imports this module
 
     recent = list(cookies.recent) if cookies is not None else []
     doc: dict[str, Any] = {
@@ -250,7 +250,7 @@ def report(
         "settings": {name: config.text_of(v) for name, v in settings.items()},
         "wsgifix": {
             "version": __version__,
-            "build": "compiled with mypyc" if compiled() else "pure Python",
+            "build": build_name(),
         },
     }
     if "cookies=check" in environ.get("QUERY_STRING", "").split("&"):
