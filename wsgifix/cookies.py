@@ -476,7 +476,7 @@ class CookieMiddleware:
                     # Seen on another host? (See _hostless.)
                     hostless = _hostless(key, values, semis)
                     if hostless is not None:
-                        memo = self._on_host(hostless, environ)
+                        memo = self._on_host(hostless, environ, now)
                         if memo is not None:
                             self._admit(key, memo)
         new_headers = None
@@ -571,14 +571,17 @@ class CookieMiddleware:
         if self._hosts_seen.second(key[1]):
             self.responses.put(tuple(key), memo)
 
-    def _on_host(self, hostless: list[Any], environ: WSGIEnvironment) -> _Memo | None:
+    def _on_host(
+        self, hostless: list[Any], environ: WSGIEnvironment, now: float
+    ) -> _Memo | None:
         """The entry of this response on another host (see _hostless), its
         messages naming this request's URL; None when there is none."""
-        memo = self.hostless.get(tuple(hostless))
+        entries = self.hostless.table(now)  # the response's clock reading
+        memo = entries.get(tuple(hostless))
         if memo is None:
             directory = hostless[3]
             hostless[3] = None
-            memo = self.hostless.get(tuple(hostless))
+            memo = entries.get(tuple(hostless))
             hostless[3] = directory
         if memo is None:
             return None
