@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import flask
 import pytest
+from conftest import run_wsgi
 
 import wsgifix
 from wsgifix import flask as wsgifix_flask
@@ -59,16 +62,10 @@ def run(app: flask.Flask, path: str) -> tuple[bytes, list[Any]]:
         "REMOTE_ADDR": "127.0.0.1",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "wsgi.url_scheme": "http",
-        "wsgi.input": __import__("io").BytesIO(),
-        "wsgi.errors": __import__("sys").stderr,
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
     }
-    result = wrapped(environ, lambda status, headers, exc=None: None)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    _, _, body = run_wsgi(wrapped, environ)
     return body, environ.get("wsgifix.findings", [])
 
 
