@@ -1196,6 +1196,16 @@ def test_sequential_requests_are_not_races(
     assert count_races(environs) == 0
 
 
+@pytest.mark.parametrize("requests", SEQUENTIAL)
+def test_sequential_requests_are_not_races_at_one_clock_reading(
+    requests: list[tuple[str | None, str]], clock: Clock
+) -> None:
+    # A clock that does not move between requests (a coarse one, or a fast
+    # machine) must not make sequential requests look concurrent: the race
+    # table tells "since its request started" by counting writes.
+    test_sequential_requests_are_not_races(requests)
+
+
 def test_one_response_setting_a_cookie_twice_is_not_a_race() -> None:
     # C4: the lost write is one "another response" set. A response that sets
     # the same name twice (here for two paths) races with nobody.

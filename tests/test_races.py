@@ -10,56 +10,56 @@ from wsgifix.races import RaceDetector
 
 def test_sequential_requests_are_not_a_race() -> None:
     races = RaceDetector()
-    t0 = time.monotonic()
-    assert races.check("session", "v0", "v1", t0) is False
-    t1 = time.monotonic()
+    first = races.writes
+    assert races.check("session", "v0", "v1", first) is False
+    second = races.writes
     # The next request carried the new value v1: no stale read.
-    assert races.check("session", "v1", "v2", t1) is False
+    assert races.check("session", "v1", "v2", second) is False
 
 
 def test_parallel_requests_from_the_same_value_race() -> None:
     races = RaceDetector()
-    started = time.monotonic()
+    started = races.writes
     assert races.check("session", "v0", "a", started) is False
     assert races.check("session", "v0", "b", started) is True
 
 
 def test_same_new_value_is_not_a_loss() -> None:
     races = RaceDetector()
-    started = time.monotonic()
+    started = races.writes
     races.check("session", "v0", "same", started)
     assert races.check("session", "v0", "same", started) is False
 
 
 def test_a_write_before_the_request_started_is_not_concurrent() -> None:
     races = RaceDetector()
-    races.check("session", "v0", "a", time.monotonic())
-    later = time.monotonic() + 1
+    races.check("session", "v0", "a", races.writes)
+    later = races.writes  # a request that started after that write
     assert races.check("session", "v0", "b", later) is False
 
 
 def test_names_are_separate() -> None:
     races = RaceDetector()
-    started = time.monotonic()
+    started = races.writes
     races.check("a", "v0", "x", started)
     assert races.check("b", "v0", "y", started) is False
 
 
 def test_values_are_not_kept() -> None:
     races = RaceDetector()
-    races.check("session", "secret-incoming", "secret-new", time.monotonic())
+    races.check("session", "secret-incoming", "secret-new", races.writes)
     text = repr(races._table)
     assert "secret" not in text
 
 
 def test_table_is_bounded_in_entries_and_age() -> None:
     races = RaceDetector(max_entries=100, max_age=0.05)
-    started = time.monotonic()
+    started = races.writes
     for i in range(1000):
         races.check("c", f"in{i}", "out", started)
     assert 100 - 100 // 8 <= len(races) <= 100  # a full table loses an eighth
     time.sleep(0.06)
-    races.check("c", "fresh", "out", time.monotonic())
+    races.check("c", "fresh", "out", races.writes)
     assert len(races) == 1
 
 
@@ -72,7 +72,7 @@ def test_threads_with_a_barrier_find_the_lost_updates() -> None:
     lock = threading.Lock()
 
     def request(i: int) -> None:
-        started = time.monotonic()
+        started = races.writes
         barrier.wait()
         found = races.check("session", "shared", f"new-{i}", started)
         with lock:
@@ -88,7 +88,7 @@ def test_threads_with_a_barrier_find_the_lost_updates() -> None:
 
 def test_a_full_table_keeps_the_newest_writes() -> None:
     races = RaceDetector(max_entries=64)
-    started = time.monotonic()
+    started = races.writes
     for i in range(1000):
         races.check("c", f"in{i}", "out", started)
         assert len(races) <= 64

@@ -319,50 +319,61 @@ class CookieMiddleware:
     ) -> Iterable[bytes]:
         if self.policy == "off":
             return self.app(environ, start_response)
-        # Only a request that carried a cookie can lose a race (section 4).
-        started = time.monotonic() if "HTTP_COOKIE" in environ else 0.0
-
-        listed = environ.get("wsgifix.findings")
-        mark = len(listed) if listed is not None else 0
+        # The request's mark in the race table: writes numbered above it
+        # came after the request started (see wsgifix.races).
+        races = self.races
+        started = races.writes if races is not None else 0
+        # Where this layer's findings of the last call begin in
+        # wsgifix.findings (-1: none listed yet); see exc_info below.
+        mark = -1
 
         # The app's arguments are typed Any on purpose: a compiled build
         # checks declared types, and the audit must pass on what an app
-        # sends (lists for tuples, a tuple of headers, bytes) as the pure
+        # sends (lists for tuples, a tuple of headers and bytes) as the pure
         # build does, never fail the response over it.
         def audited_start_response(
             status: Any,
             headers: Any,
             exc_info: Any = None,
         ) -> Any:
-            if exc_info is not None:
+            nonlocal mark
+            if exc_info is not None and mark >= 0:
                 # The headers of an earlier call are replaced, never sent:
                 # their findings go (PEP 3333 allows this before any body).
                 earlier = environ.get("wsgifix.findings")
                 if earlier is not None:
                     del earlier[mark:]
-            positions = None
+            # Most responses set no cookie: one plain pass tells.
+            for name, _ in headers:
+                if name == "Set-Cookie" or (
+                    len(name) == 10 and name.lower() == "set-cookie"
+                ):
+                    break
+            else:
+                if exc_info is None:
+                    return start_response(status, headers)
+                return start_response(status, headers, exc_info)
+            positions = []
+            values = []
             for i, (name, value) in enumerate(headers):
                 if name == "Set-Cookie" or (
                     len(name) == 10 and name.lower() == "set-cookie"
                 ):
-                    if positions is None:
-                        positions = [i]
-                        values = [value]
-                    else:
-                        positions.append(i)
-                        values.append(value)
-            if positions is not None:
-                try:
-                    headers = self._audit_headers(
-                        environ, headers, positions, values, started
-                    )
-                except Exception:  # a bug here must not cost the response
-                    self._log_once(
-                        ("internal-error", None),
-                        logging.ERROR,
-                        "the Set-Cookie audit failed; headers sent unchanged",
-                        exc_info=True,
-                    )
+                    positions.append(i)
+                    values.append(value)
+            listed = environ.get("wsgifix.findings")
+            mark = len(listed) if listed is not None else 0
+            try:
+                headers = self._audit_headers(
+                    environ, headers, positions, values, started
+                )
+            except Exception:  # a bug here must not cost the response
+                self._log_once(
+                    ("internal-error", None),
+                    logging.ERROR,
+                    "the Set-Cookie audit failed; headers sent unchanged",
+                    exc_info=True,
+                )
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
@@ -375,7 +386,7 @@ class CookieMiddleware:
         headers: Any,  # the app's, as it passed them (see __call__)
         positions: list[int],
         values: list[str],
-        started: float,
+        started: int,
     ) -> Any:
         """The headers to send for one response (its Set-Cookie ``values`` at
         ``positions``), its findings reported."""
@@ -483,7 +494,6 @@ class CookieMiddleware:
         if memo is None:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = sum(map(len, fixed))
-            now = time.monotonic()  # the write's time, after the rule run
         else:
             suffixes, _, _, grown = memo
             fixed = values

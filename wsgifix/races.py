@@ -12,6 +12,11 @@ hash, Python's SipHash (keyed per process) of the value mixed with a random
 salt per detector, 64 bits kept per value. The table is bounded in
 entries (checked on every write; a full table loses its oldest eighth) and
 in age (swept at most once a second), and guarded by a lock.
+
+"Since its request started" is told by a count, not a clock: ``writes``
+counts the responses recorded so far; a request reads it when it starts
+(its *mark*, one attribute read instead of a clock reading on every
+request), and a write numbered above the mark came after the start.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ class RaceDetector:
     ``check(name, incoming, new, started)`` records this response's write
     and returns True when another response, finished after this request
     started and computed from the same incoming value, already set the
-    cookie to a different value.
+    cookie to a different value. ``started`` is the request's mark: the
+    value of ``writes`` when it started.
     """
 
     def __init__(
@@ -41,9 +47,10 @@ class RaceDetector:
         self.max_age = max_age
         self._salt = int.from_bytes(os.urandom(8), "big") >> 1
         self._lock = threading.Lock()
-        # (name, incoming digest) -> (time written, new value digest), oldest
-        # write first (a write moves its key to the end).
-        self._table: dict[tuple[str, int], tuple[float, int]] = {}
+        # (name, incoming digest) -> (time written, new value digest, write
+        # number), oldest write first (a write moves its key to the end).
+        self._table: dict[tuple[str, int], tuple[float, int, int]] = {}
+        self.writes = 0  # responses recorded; a request's mark (see check)
         self._swept = 0.0
         self._sweep_every = min(1.0, max_age / 4)  # seconds between age sweeps
 
@@ -54,28 +61,33 @@ class RaceDetector:
         """A keyed hash of a cookie value (the value itself is not kept)."""
         return hash(value) ^ self._salt
 
-    def check(self, name: str, incoming: str, new: str, started: float) -> bool:
-        """Record this write; True when it overwrites a concurrent one."""
-        return bool(self.check_many({name: (incoming, new)}, started, time.monotonic()))
+    def check(self, name: str, incoming: str, new: str, started: int) -> bool:
+        """Record this write (``started``: the request's mark, see the
+        class); True when it overwrites a concurrent one."""
+        now = time.monotonic()
+        return bool(self.check_many({name: (incoming, new)}, started, now))
 
     def check_many(
-        self, writes: dict[str, tuple[str, str]], started: float, now: float
+        self, writes: dict[str, tuple[str, str]], started: int, now: float
     ) -> list[str] | None:
-        """Record one response's writes at ``now``, ``{name: (incoming value,
-        new value)}`` (values compared without surrounding spaces and tabs);
-        the names whose write overwrites a concurrent one, or None."""
+        """Record one response's writes, ``{name: (incoming value, new
+        value)}`` (values compared without surrounding spaces and tabs), at
+        ``now`` (a time.monotonic() reading, for the age bound) for a request
+        marked ``started``; the names whose write overwrites a concurrent
+        one, or None."""
         salt = self._salt
         table = self._table
         raced = None
         with self._lock:
+            self.writes = number = self.writes + 1
             for name, (incoming, new) in writes.items():
                 key = (name, hash(incoming) ^ salt)
                 digest = hash(new.strip(" \t")) ^ salt
                 previous = table.pop(key, None)
-                table[key] = (now, digest)
+                table[key] = (now, digest, number)
                 if (
                     previous is not None
-                    and previous[0] >= started
+                    and previous[2] > started
                     and previous[1] != digest
                 ):
                     if raced is None:
@@ -96,7 +108,7 @@ class RaceDetector:
         if excess > 0:
             excess += self.max_entries // 8
         doomed = []
-        for key, (written, _) in table.items():
+        for key, (written, _, _) in table.items():
             if excess <= 0 and now - written <= self.max_age:
                 break
             doomed.append(key)
