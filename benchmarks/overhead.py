@@ -268,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     idle_row = "wsgifix, nothing to do (x start_response floor)"
     fresh_row = "bare app, header values new strings"
     fresh_pf_row = "ProxyFix, header values new strings as a server's"
+    fresh_plain_row = "bare app without cookies, header values new strings"
+    fresh_floor_row = "pass-through wrapping start_response, the same"
+    fresh_idle_row = "wsgifix, nothing to do, the same (x its floor)"
     cases: list[tuple[str, Any, Any, str | None, bool, str]] = [
         (bare_row, app_with_cookies, full_env, None, False, ""),
         (plain_row, app_plain, idle_env, None, False, ""),
@@ -308,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
          fresh_row, False, "<= 0.25"),
         ("  wsgifix full default stack, the same", full, Fresh(full_env),
          fresh_row, False, "<= 0.5"),
+        (fresh_plain_row, app_plain, Fresh(idle_env), None, False, ""),
+        (fresh_floor_row, passthrough_start_response(app_plain),
+         Fresh(idle_env), fresh_plain_row, False, ""),
+        (fresh_idle_row, idle, Fresh(idle_env), fresh_plain_row, False, "<= 3"),
     ]  # fmt: skip
     # Every row is measured once per round, the rows in another order each
     # round, so that a noisy moment touches all rows alike; a row's ratio is
@@ -344,8 +351,12 @@ def main(argv: list[str] | None = None) -> int:
         if base is None and name != bare_row:
             continue  # a base for other rows
         ns = statistics.median(overhead(name))
-        against = floor if name == idle_row else pf
-        if base == fresh_row:
+        against = pf
+        if name == idle_row:
+            against = floor
+        elif name == fresh_idle_row:
+            against = overhead(fresh_floor_row)
+        elif base == fresh_row:
             against = overhead(fresh_pf_row)
         ratio = ""
         if base is not None:
