@@ -3211,6 +3211,137 @@ def test_distinct_clients_share_one_memo_entry() -> None:
     assert walks == [2]
 
 
+HOST_ITEMS = st.one_of(
+    st.sampled_from(
+        [
+            "shop.example",
+            "Shop.Example",
+            "t1.shop.example:8443",
+            "tenant.example.",
+            "[2001:db8::1]",
+            "[2001:DB8::1]:444",
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "host.example:80",
+            "host.example:443",
+            " spaced.example ",
+            "\tshop.example",
+            "bad host",
+            "a/b",
+            "user@host",
+            "",
+            " ",
+            "h.example:0",
+            "h.example:99999",
+            "h.example:",
+            "évil.example",
+            "x" * 300,
+            "a, b.example",
+        ]
+    ),
+    st.from_regex(r"[a-zA-Z0-9.-]{1,20}(:[0-9]{1,5})?", fullmatch=True),
+)
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(
+    hosts=st.lists(HOST_ITEMS, min_size=2, max_size=5),
+    clients=st.lists(CLIENT_ITEMS, min_size=2, max_size=5),
+    with_xff=st.booleans(),
+    port=st.sampled_from([None, "443", "8443", "x"]),
+    proto=st.sampled_from([None, "https", "http", "ftp"]),
+    allowed=st.sampled_from(["*", "shop.example .example tenant.example.", "x.test"]),
+    proxies=st.sampled_from(["127.0.0.1", "127.0.0.0/8 10.0.0.0/8", "*"]),
+    hops=st.sampled_from([0, 1, 2]),
+    peer=st.sampled_from(["127.0.0.1", "192.0.2.1"]),
+    clear=st.booleans(),
+    reject=st.booleans(),
+)
+def test_one_memo_entry_serves_every_host(
+    hosts: list[str],
+    clients: list[str],
+    with_xff: bool,
+    port: str | None,
+    proto: str | None,
+    allowed: str,
+    proxies: str,
+    hops: int,
+    peer: str,
+    clear: bool,
+    reject: bool,
+) -> None:
+    """Requests that differ in their X-Forwarded-Host (and client): once a
+    walk is kept with the host apart (from the second walk), each other
+    host, valid or not, allowed or not, gets exactly what a fresh layer
+    gives it (Host, SERVER_NAME, SERVER_PORT, cut header, originals, trust
+    decision, or the 400), on its first request and on its next ones."""
+    settings = {
+        "trusted_proxies": proxies,
+        "trusted_hops": hops,
+        "trusted_headers": (
+            "x-forwarded-for x-forwarded-proto x-forwarded-host x-forwarded-port"
+        ),
+        "clear_untrusted": clear,
+        "on_invalid": "reject" if reject else "ignore",
+        "allowed_hosts": allowed,
+    }
+
+    def environ(host: str, client: str) -> dict[str, Any]:
+        env = memo_environ(peer, HTTP_X_FORWARDED_HOST=host, REMOTE_PORT="40000")
+        if with_xff:
+            env["HTTP_X_FORWARDED_FOR"] = f"{client}, 10.0.0.7"
+        if port is not None:
+            env["HTTP_X_FORWARDED_PORT"] = port
+        if proto is not None:
+            env["HTTP_X_FORWARDED_PROTO"] = proto
+        return env
+
+    def answer(layer: ProxyMiddleware, env: dict[str, Any]) -> Any:
+        statuses: list[str] = []
+        layer(env, lambda status, headers, *a: statuses.append(status))
+        return statuses, env
+
+    remembering = ProxyMiddleware(lambda e, s: [], **settings)
+    for _ in range(2):  # walked twice: kept with the host apart
+        answer(remembering, environ(hosts[0], clients[0]))
+    for _ in range(2):
+        for host, client in zip(hosts[1:], clients[1:] * 5, strict=False):
+            fresh = ProxyMiddleware(lambda e, s: [], **settings)
+            got = answer(remembering, environ(host, client))
+            assert got == answer(fresh, environ(host, client))
+
+
+@pytest.mark.python_seams  # counts walks by replacing _apply
+def test_new_hosts_are_answered_without_a_walk() -> None:
+    """A stream of X-Forwarded-Host values never seen before (tenants, or a
+    client inventing them) is walked twice, then answered from one entry
+    kept with the host apart; none of them leaves an entry of its own."""
+    layer = ProxyMiddleware(
+        lambda e, s: [],
+        trusted_proxies="127.0.0.1",
+        trusted_headers="x-forwarded-for x-forwarded-proto x-forwarded-host",
+    )
+    walks = count_walks(layer)
+    for i in range(500):
+        env = memo_environ(
+            "127.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+            HTTP_X_FORWARDED_PROTO="https",
+            HTTP_X_FORWARDED_HOST=f"t{i}.shop.example",
+        )
+        layer(env, lambda *a: None)
+        assert env["HTTP_HOST"] == env["SERVER_NAME"] == f"t{i}.shop.example"
+        assert env["SERVER_PORT"] == "443"
+        assert env["wsgifix.trust"].headers["HTTP_X_FORWARDED_HOST"] == (
+            "honoured",
+            f"t{i}.shop.example",
+        )
+    assert walks == [2]
+    assert len(layer._host_shapes) == 1
+    assert not layer._shapes
+    assert not layer._memo
+
+
 def test_a_returning_client_gets_its_own_entry() -> None:
     layer = xff_layer()
     for _ in range(3):

@@ -88,6 +88,11 @@ _INPUTS: Final = (
     "SERVER_PORT",
     "SERVER_SOFTWARE",
 )
+_XFH_AT: Final = _INPUTS.index(XFHOST)
+# In a memo key, X-Forwarded-Host's place when its item is applied per
+# request (see _by_host); and the keys that item decides.
+_HOST_APART: Final = ("host apart",)
+_BY_HOST: Final = ("HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
 # A request whose memo key would hold more text is walked every time.
 _MEMO_TEXT: Final = 2048
 # X-Forwarded-For in a memo key: its text, or one of these (see __call__).
@@ -274,6 +279,8 @@ class ProxyMiddleware:
         self._quiet_cache: dict[str, TrustDecision] = {}
         self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # exact keys
         self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # see _client_of
+        self._host_shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # _by_host
+        self._xfh_read = XFHOST in trusted  # see _host_key
         self._seen = SecondSight(_CACHE_SIZE)  # X-Forwarded-For, see _promote
         self._walked = SecondSight(_CACHE_SIZE)  # hashes, see _second_walk
         self._log_calls = 0
@@ -411,12 +418,71 @@ class ProxyMiddleware:
                     )
         memo = self._shapes.get(shape) if shape is not None else None
         if memo is None:
+            # A Host not seen before (a new tenant, or a client inventing
+            # them): the walk for another host, its host made per request.
+            hkey = None
+            if exact is not None and (shape is not None or xff is None):
+                hkey = self._host_key(inputs, exact[1] if shape is None else shape[1])
+                if hkey is not None:
+                    apart = self._host_shapes.get(hkey)
+                    if apart is not None and self._by_host(environ, xff, apart, client):
+                        return
             walked: Originals = {}
             environ["wsgifix.orig"] = walked
-            self._apply_and_remember(environ, walked, exact, shape, client)
+            self._apply_and_remember(environ, walked, exact, shape, client, hkey)
             return
         orig = self._replay(environ, xff, memo, client)
         self._promote(environ, orig, exact, shape, client)
+
+    def _host_key(self, inputs: tuple[Any, ...], xkey: Any) -> tuple[Any, ...] | None:
+        """The memo key with X-Forwarded-Host apart (see _by_host): None
+        unless the layer reads it and it is one item (no comma)."""
+        value = inputs[_XFH_AT]
+        if not self._xfh_read or type(value) is not str or "," in value:
+            return None
+        return (inputs[:_XFH_AT] + _HOST_APART + inputs[_XFH_AT + 1 :], xkey)
+
+    def _by_host(
+        self,
+        environ: WSGIEnvironment,
+        xff: Any,
+        apart: tuple[Any, ...],
+        client: tuple[str, Node, str, int] | None,
+    ) -> bool:
+        """Answer from the walk of a request that differed only in its
+        X-Forwarded-Host item (see _keep_apart): the remembered changes, then
+        the Host, SERVER_NAME and SERVER_PORT made from this request's item
+        as the walk makes them. False, with the environ untouched, for an
+        item the walk would refuse (invalid, or not in allowed_hosts): the
+        walk answers those, with its log line or its 400."""
+        memo, port = apart
+        value: str = environ[XFHOST]
+        item = value.strip(" \t")
+        if not item:
+            return False
+        try:
+            host, host_port = parse_host(item)
+        except HeaderError:
+            return False
+        if not self.hosts.allows(host):
+            return False
+        orig = self._replay(environ, xff, memo, client)
+        view = _host_view(host, port or host_port, environ["wsgi.url_scheme"])
+        for key, new in zip(_BY_HOST, view, strict=True):
+            old = environ.get(key)
+            if old != new:
+                orig[key] = old
+                environ[key] = new
+        if self.clear_untrusted and value != item:
+            orig[XFHOST] = value
+            environ[XFHOST] = item
+        decision: TrustDecision = environ["wsgifix.trust"]
+        statuses = {**decision.headers, XFHOST: (HONOURED, item)}
+        peer, trusted_by, mode, ip, _ = decision
+        environ["wsgifix.trust"] = _NEW_TUPLE(
+            TrustDecision, (peer, trusted_by, mode, ip, statuses)
+        )
+        return True
 
     def _apply_and_remember(
         self,
@@ -425,6 +491,7 @@ class ProxyMiddleware:
         exact: tuple[Any, ...] | None,
         shape: tuple[Any, ...] | None,
         client: tuple[str, Node, str, int] | None,
+        hkey: tuple[Any, ...] | None = None,
     ) -> None:
         """Run the walk, and remember its effect for requests with the same key.
 
@@ -441,14 +508,31 @@ class ProxyMiddleware:
         original is always the request's own, and under ``shape`` with a
         ``client`` (see :meth:`_client_of`), the client's address, port,
         X-Forwarded-For cut and trust decision are made per request
-        (:meth:`_to_client`). A walk that logged or was rejected is not
-        remembered, so its log line keeps its own limits.
+        (:meth:`_to_client`). Under ``hkey`` the same with X-Forwarded-Host's
+        item apart (:meth:`_keep_apart`). A walk that logged or was rejected
+        is not remembered, so its log line keeps its own limits.
         """
         logged = self._log_calls
         self._apply(environ, orig)
         if self._log_calls != logged:
             return
         decision: TrustDecision = environ["wsgifix.trust"]
+        per_client: tuple[str, ...] = ()
+        tail = ""
+        if client is not None:
+            item, node = client[0], client[1]
+            cut = environ.get(XFF)
+            if (
+                decision.client != node.ip
+                or decision.headers.get(XFF, ("",))[0] != HONOURED
+                or (node.ip is not None and environ.get("REMOTE_ADDR") != node.ip)
+                or (self.clear_untrusted and not (cut or "").startswith(item))
+            ):
+                return  # not the walk _client_of foresaw: keep nothing
+            per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF)
+            tail = (cut or "")[len(item) :]
+        if hkey is not None and self._second_walk(hkey):
+            self._keep_apart(hkey, environ, orig, decision, per_client, tail)
         if shape is None:
             # No shape: only this very request, if its key holds all the
             # walk read.
@@ -459,23 +543,46 @@ class ProxyMiddleware:
             ):
                 self._keep(self._memo, exact, environ, orig, decision, (), "")
             return
-        if not self._second_walk(shape):
+        if self._second_walk(shape):
+            self._keep(self._shapes, shape, environ, orig, decision, per_client, tail)
+
+    def _keep_apart(
+        self,
+        key: tuple[Any, ...],
+        environ: WSGIEnvironment,
+        orig: Originals,
+        decision: TrustDecision,
+        per_client: tuple[str, ...],
+        tail: str,
+    ) -> None:
+        """Keep a walk under ``key`` (see _host_key) if it did with the
+        X-Forwarded-Host item what _by_host does with any item: honoured it,
+        and made HTTP_HOST, SERVER_NAME and SERVER_PORT of it and of the
+        trusted X-Forwarded-Port (if any) and the scheme alone."""
+        value: Any = orig.get(XFHOST, environ.get(XFHOST))
+        if type(value) is not str:
             return
-        if client is None:
-            self._keep(self._shapes, shape, environ, orig, decision, (), "")
+        item = value.strip(" \t")
+        statuses = decision.headers
+        if statuses.get(XFHOST) != (HONOURED, item):
             return
-        item, node = client[0], client[1]
-        cut = environ.get(XFF)
+        port = None
+        forwarded_port = statuses.get(XFPORT)
+        if forwarded_port is not None and forwarded_port[0] == HONOURED:
+            port = _port(forwarded_port[1])
+        host, host_port = parse_host(item)  # honoured: it parses
+        view = _host_view(host, port or host_port, environ["wsgi.url_scheme"])
         if (
-            decision.client != node.ip
-            or decision.headers.get(XFF, ("",))[0] != HONOURED
-            or (node.ip is not None and environ.get("REMOTE_ADDR") != node.ip)
-            or (self.clear_untrusted and not (cut or "").startswith(item))
+            tuple(map(environ.get, _BY_HOST)) != view
+            or environ.get(XFHOST) != (item if self.clear_untrusted else value)
+            or _key_text(key) > _MEMO_TEXT
         ):
-            return  # not the walk _client_of foresaw: keep nothing
-        per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF)
-        tail = (cut or "")[len(item) :]
-        self._keep(self._shapes, shape, environ, orig, decision, per_client, tail)
+            return  # not the walk _by_host foresees: keep nothing
+        apart = (*per_client, *_BY_HOST, XFHOST)
+        memo = self._host_shapes
+        if len(memo) >= _CACHE_SIZE:
+            memo.clear()
+        memo[key] = (self._entry(environ, orig, decision, apart, tail), port)
 
     def _second_walk(self, key: tuple[Any, ...]) -> bool:
         """True on the second walk for ``key`` (only its hash is kept): a
