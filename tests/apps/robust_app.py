@@ -158,6 +158,7 @@ def sizes(app: Any) -> dict[str, Any]:
             out["proxy_log"] = len(layer._logged)
             out["proxy_memo"] = len(layer._memo)
             out["proxy_shapes"] = len(layer._shapes)
+            out["proxy_host_shapes"] = len(layer._host_shapes)
             out["proxy_quiet"] = len(layer._quiet_cache)
             out["proxy_hosts"] = len(layer._host_cache)
         elif isinstance(layer, CookieMiddleware):
