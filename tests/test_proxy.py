@@ -3243,22 +3243,28 @@ HOST_ITEMS = st.one_of(
 )
 
 
-@hsettings(max_examples=400, deadline=None)
+@hsettings(max_examples=600, deadline=None)
 @given(
-    hosts=st.lists(HOST_ITEMS, min_size=2, max_size=5),
+    # The first host is one the walk honours (so that an entry is kept),
+    # the others anything; the settings lean to those that keep entries.
+    first=st.sampled_from(["shop.example", "Tenant.Example.:8443", "[2001:db8::1]"]),
+    others=st.lists(HOST_ITEMS, min_size=1, max_size=4),
     clients=st.lists(CLIENT_ITEMS, min_size=2, max_size=5),
     with_xff=st.booleans(),
-    port=st.sampled_from([None, "443", "8443", "x"]),
+    port=st.sampled_from([None, None, "443", "8443", "x"]),
     proto=st.sampled_from([None, "https", "http", "ftp"]),
-    allowed=st.sampled_from(["*", "shop.example .example tenant.example.", "x.test"]),
-    proxies=st.sampled_from(["127.0.0.1", "127.0.0.0/8 10.0.0.0/8", "*"]),
+    allowed=st.sampled_from(
+        ["*", "*", "shop.example .example tenant.example. [2001:db8::1]", "x.test"]
+    ),
+    proxies=st.sampled_from(["127.0.0.0/8 10.0.0.0/8", "127.0.0.1", "*"]),
     hops=st.sampled_from([0, 1, 2]),
-    peer=st.sampled_from(["127.0.0.1", "192.0.2.1"]),
+    peer=st.sampled_from(["127.0.0.1", "127.0.0.1", "192.0.2.1"]),
     clear=st.booleans(),
     reject=st.booleans(),
 )
 def test_one_memo_entry_serves_every_host(
-    hosts: list[str],
+    first: str,
+    others: list[str],
     clients: list[str],
     with_xff: bool,
     port: str | None,
@@ -3301,11 +3307,16 @@ def test_one_memo_entry_serves_every_host(
         layer(env, lambda status, headers, *a: statuses.append(status))
         return statuses, env
 
+    hosts = [first, *others]
     remembering = ProxyMiddleware(lambda e, s: [], **settings)
     for _ in range(2):  # walked twice: kept with the host apart
         answer(remembering, environ(hosts[0], clients[0]))
-    for _ in range(2):
-        for host, client in zip(hosts[1:], clients[1:] * 5, strict=False):
+    # Each other host: answered from that entry, then kept under its own
+    # shape on its second request, answered from it, then its own entry;
+    # from another client each time.
+    for round_ in range(4):
+        for i, host in enumerate(hosts[1:]):
+            client = clients[(i + round_) % len(clients)]  # another one each time
             fresh = ProxyMiddleware(lambda e, s: [], **settings)
             got = answer(remembering, environ(host, client))
             assert got == answer(fresh, environ(host, client))
@@ -3340,6 +3351,31 @@ def test_new_hosts_are_answered_without_a_walk() -> None:
     assert len(layer._host_shapes) == 1
     assert not layer._shapes
     assert not layer._memo
+
+
+@pytest.mark.python_seams  # counts walks by replacing _apply
+def test_a_returning_host_gets_its_own_entry() -> None:
+    """Hosts answered from the entry kept with the host apart get an entry
+    of their own on their second request (then answered as cheaply as a
+    walked host), without a walk of their own."""
+    layer = ProxyMiddleware(
+        lambda e, s: [],
+        trusted_proxies="127.0.0.1",
+        trusted_headers="x-forwarded-for x-forwarded-host",
+    )
+    walks = count_walks(layer)
+    for _ in range(3):
+        for i in range(50):
+            env = memo_environ(
+                "127.0.0.1",
+                HTTP_X_FORWARDED_FOR="203.0.113.9",
+                HTTP_X_FORWARDED_HOST=f"t{i}.shop.example",
+            )
+            layer(env, lambda *a: None)
+            assert env["HTTP_HOST"] == f"t{i}.shop.example"
+    assert walks == [2]  # t0 and t1 once each (t1 kept the host-apart entry)
+    assert len(layer._shapes) == 50  # t0 walked twice, the others answered twice
+    assert len(layer._host_shapes) == 1
 
 
 def test_a_returning_client_gets_its_own_entry() -> None:

@@ -426,6 +426,10 @@ class ProxyMiddleware:
                 if hkey is not None:
                     apart = self._host_shapes.get(hkey)
                     if apart is not None and self._by_host(environ, xff, apart, client):
+                        # A host's second such request: its own entry.
+                        own = exact if shape is None else shape
+                        if self._second_walk(own):
+                            self._keep_own(environ, own, shape is None, client, apart)
                         return
             walked: Originals = {}
             environ["wsgifix.orig"] = walked
@@ -433,6 +437,26 @@ class ProxyMiddleware:
             return
         orig = self._replay(environ, xff, memo, client)
         self._promote(environ, orig, exact, shape, client)
+
+    def _keep_own(
+        self,
+        environ: WSGIEnvironment,
+        own: tuple[Any, ...],
+        exact: bool,
+        client: tuple[str, Node, str, int] | None,
+        apart: tuple[Any, ...],
+    ) -> None:
+        """Keep a request answered by _by_host under its own key (``exact``:
+        the very request's, else its shape's), as its walk would have been:
+        a host that comes back is then answered as cheaply as one walked."""
+        orig: Originals = environ["wsgifix.orig"]
+        decision: TrustDecision = environ["wsgifix.trust"]
+        if exact:
+            self._keep(self._memo, own, environ, orig, decision, (), "")
+            return
+        per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF) if client is not None else ()
+        tail = apart[0][5]  # the X-Forwarded-For text right of the client
+        self._keep(self._shapes, own, environ, orig, decision, per_client, tail)
 
     def _host_key(self, inputs: tuple[Any, ...], xkey: Any) -> tuple[Any, ...] | None:
         """The memo key with X-Forwarded-Host apart (see _by_host): None
