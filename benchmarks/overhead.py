@@ -243,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = [{**full_env, "PATH_INFO": f"/orders/{i}/edit"} for i in range(997)]
     # A client (or many tenants) sending a Host never seen before each time.
     hosts = each("HTTP_X_FORWARDED_HOST", lambda i: f"t{i}.shop.example.com")
+    # Many tenants: 100 hosts in turn, each seen again and again.
+    tenants = [
+        {**full_env, "HTTP_X_FORWARDED_HOST": f"t{i}.shop.example.com"}
+        for i in range(100)
+    ]
 
     def layer() -> Any:
         return wsgifix.ProxyMiddleware(
@@ -294,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         ("  the same, a new directory per request", stack(), paths, paths_row,
          False, "<= 0.5"),
         ("  the same, a new Host per request", stack(), hosts, bare_row, True, ""),
+        ("  the same, 100 hosts in turn", stack(), tenants, bare_row, False, ""),
         ("  the same, detect_races=false", stack(detect_races=False), full_env,
          bare_row, False, ""),
         ("  the same, cookie_policy=report", stack(cookie_policy="report"),
