@@ -462,7 +462,9 @@ class CookieMiddleware:
                     "\t" in stripped,
                     incoming is not None,
                 )
-            key += (name, value[semi:], facts)
+            key.append(name)
+            key.append(value[semi:])
+            key.append(facts)
             semis.append(semi)
         now = time.monotonic()
         memo = None
