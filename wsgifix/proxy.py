@@ -224,7 +224,10 @@ def _key_text(key: tuple[Any, ...]) -> int:
         return _MEMO_TEXT + 1
 
 
-def _host_view(host: str, port: int | None, scheme: str) -> tuple[str, str, str]:
+_View = tuple[str, str, str]  # HTTP_HOST, SERVER_NAME, SERVER_PORT
+
+
+def _host_view(host: str, port: int | None, scheme: str) -> _View:
     """(HTTP_HOST, SERVER_NAME, SERVER_PORT): the port omitted from HTTP_HOST
     when it is the scheme's default, SERVER_PORT always digits."""
     default = _DEFAULT_PORTS[scheme]
@@ -284,7 +287,9 @@ class ProxyMiddleware:
         self._seen = SecondSight(_CACHE_SIZE)  # X-Forwarded-For, see _promote
         self._walked = SecondSight(_CACHE_SIZE)  # hashes, see _second_walk
         self._log_calls = 0
-        self._host_cache: dict[tuple[str, str], tuple[str, str, str] | str] = {}
+        # Host value -> its (HTTP_HOST, SERVER_NAME, SERVER_PORT) over http
+        # and over https, or the reason it is refused (see _host_header).
+        self._host_cache: dict[str, tuple[_View, _View] | str] = {}
 
     # -- the request ------------------------------------------------------------
 
@@ -345,10 +350,12 @@ class ProxyMiddleware:
                 if value is None:
                     self._rewrite(environ, orig, None, scheme, None, None, None, None)
                 else:
-                    cached = self._host_cache.get((value, scheme))
+                    cached = self._host_cache.get(value)
                     if cached is None or isinstance(cached, str):
-                        cached = self._host_header(value, scheme)
-                    shown, name, port_text = cached
+                        view = self._host_header(value, scheme)
+                    else:
+                        view = cached[1] if scheme == "https" else cached[0]
+                    shown, name, port_text = view
                     if value != shown:
                         orig["HTTP_HOST"] = value
                         environ["HTTP_HOST"] = shown
@@ -792,11 +799,11 @@ class ProxyMiddleware:
             self._quiet_cache[peer] = decision
         return decision
 
-    def _host_header(self, value: str, scheme: str) -> tuple[str, str, str]:
+    def _host_header(self, value: str, scheme: str) -> _View:
         """Host header -> (HTTP_HOST, SERVER_NAME, SERVER_PORT), checked and
-        cached per (value, scheme); raises Rejected."""
-        key = (value, scheme)
-        found = self._host_cache.get(key)
+        cached per value (the views for both schemes: one key, no tuple to
+        build per request); raises Rejected."""
+        found = self._host_cache.get(value)
         if found is None:
             try:
                 host, host_port = parse_host(value)
@@ -804,16 +811,19 @@ class ProxyMiddleware:
                 found = f"Host: {exc}"
             else:
                 if self.hosts.allows(host):
-                    found = _host_view(host, host_port, scheme)
+                    found = (
+                        _host_view(host, host_port, "http"),
+                        _host_view(host, host_port, "https"),
+                    )
                 else:
                     found = f"Host: {host!r} is not in allowed_hosts"
             if len(value) <= _MAX_HOST:  # a valid Host is short; keep no long text
                 if len(self._host_cache) >= _CACHE_SIZE:
                     self._host_cache.clear()
-                self._host_cache[key] = found
+                self._host_cache[value] = found
         if isinstance(found, str):
             raise Rejected(found)
-        return found
+        return found[1] if scheme == "https" else found[0]
 
     def _trusted_by(self, peer: str) -> str | None:
         """The ``trusted_proxies`` entry trusting the socket peer, else None."""
