@@ -1523,6 +1523,31 @@ def test_counts_and_recent_findings_lose_nothing_under_threads() -> None:
     assert list(layer.recent)[-len(findings(environ)) :] == findings(environ)
 
 
+def test_recent_holds_the_last_findings_in_response_order() -> None:
+    """Findings are folded in batches (responses from one memo entry share
+    their findings and are counted together): ``recent`` is still the last
+    50 findings in the order the responses listed them, and ``counts``
+    every one of them."""
+    batches = [
+        [("Set-Cookie", f"c{i % 37}=1; SameSite=None")] * (1 + i % 3)
+        for i in range(600)
+    ]
+    turn = iter(batches)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", next(turn))
+        return [b"ok"]
+
+    layer = CookieMiddleware(app, cookie_policy="report")
+    listed: list[wsgifix.Finding] = []
+    for _ in range(600):  # past _PENDING (256): folded twice on the way
+        environ = make_environ()
+        layer(environ, Server().start_response)
+        listed.extend(findings(environ))
+    assert list(layer.recent) == listed[-50:]
+    assert layer.counts == dict(Counter(f.rule for f in listed))
+
+
 def test_the_response_memo_holds_no_cookie_values() -> None:
     headers = [
         ("Set-Cookie", "sid=topsecretvalue; Path=/"),

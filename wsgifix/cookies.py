@@ -30,7 +30,7 @@ import logging
 import math
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import TYPE_CHECKING, Any, Final
 
 from wsgifix import config
@@ -678,14 +678,25 @@ class CookieMiddleware:
         """Move the pending findings into recent and counts (under the lock;
         responses append to ``_pending`` meanwhile, and what they append
         is folded now or next time)."""
-        recent = self._recent
-        counts = self._counts
         take = self._pending.popleft
-        for _ in range(len(self._pending)):
-            findings = take()
-            recent.extend(findings)
+        taken = [take() for _ in range(len(self._pending))]
+        # Responses answered from one memo entry hand in the same findings:
+        # counted once per distinct list, times the responses that had it.
+        counts = self._counts
+        for findings, times in Counter(taken).items():
             for finding in findings:
-                counts[finding.rule] = counts.get(finding.rule, 0) + 1
+                counts[finding.rule] = counts.get(finding.rule, 0) + times
+        # Only the last _RECENT findings can stay in recent.
+        last: list[tuple[Finding, ...]] = []
+        wanted = _RECENT
+        for findings in reversed(taken):
+            if wanted <= 0:
+                break
+            last.append(findings)
+            wanted -= len(findings)
+        recent = self._recent
+        for findings in reversed(last):
+            recent.extend(findings)
 
     def _due(
         self, findings: Iterable[Finding], now: float, due: list[Finding]
