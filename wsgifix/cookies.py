@@ -329,7 +329,7 @@ class CookieMiddleware:
 
         # The app's arguments are typed Any on purpose: a compiled build
         # checks declared types, and the audit must pass on what an app
-        # sends (lists for tuples, a tuple of headers and bytes) as the pure
+        # sends (lists for tuples, a tuple of headers, bytes) as the pure
         # build does, never fail the response over it.
         def audited_start_response(
             status: Any,
