@@ -409,15 +409,16 @@ class CookieMiddleware:
             None if scheme == "https" else _tls_hint(environ),
         ]
         client = len(script) + len(host) + len(site) + len(dest)  # client's text
-        total = sum(map(len, values))  # characters of Set-Cookie
-        if client > _MAX_KEY_TEXT or total > _MAX_RESPONSE_TEXT:
+        if client > _MAX_KEY_TEXT:
             key = None  # long text is judged, not kept
         https = scheme == "https"
         semis: list[int] = []
-        writes: dict[str, tuple[str, str]] = {}
+        writes: dict[str, tuple[str, str]] | None = None  # made when needed
         look = jar and (self.races is not None or not https)
         max_size = self.rules.max_size
+        total = 0  # characters of Set-Cookie
         for value in values:
+            total += len(value)
             semi = value.find(";")
             if semi < 0:
                 semi = len(value)
@@ -427,6 +428,8 @@ class CookieMiddleware:
             if not stripped:
                 key = None  # a nameless cookie's message quotes its value
                 if look and eq >= 0 and "" in parse_cookie_header(jar):
+                    if writes is None:
+                        writes = {}
                     writes[""] = (parse_cookie_header(jar)[""], value[eq + 1 : semi])
                 continue
             # Printable ASCII (most headers): the name has no whitespace but
@@ -451,6 +454,8 @@ class CookieMiddleware:
                 if incoming is not None:
                     # One check per name and response (the last value it
                     # sets): a response that sets a name twice does not race.
+                    if writes is None:
+                        writes = {}
                     writes[stripped] = (incoming, value[eq + 1 : semi])
             if key is None:
                 continue
@@ -466,6 +471,8 @@ class CookieMiddleware:
             key.append(value[semi:])
             key.append(facts)
             semis.append(semi)
+        if total > _MAX_RESPONSE_TEXT:
+            key = None  # long text is judged, not kept
         now = time.monotonic()
         memo = None
         hostless = None
