@@ -268,11 +268,15 @@ def soak(wrapped: Server, args: argparse.Namespace) -> bool:
     # first half or more of the load, so growth counts over its last
     # quarter: a leak grows through the whole load and shows there too
     # (100 bytes a request: +2.5 MB).
+    # Growth is measured to the load's end, not to the peak: the allocator
+    # may hold a transient peak's memory for a moment and give some back,
+    # which is no leak; a leak is still there when the load ends.
     load_end = min(len(samples) - 1, max(1, int(result["seconds"])))
     start = samples[0][1]
     warm = samples[max(1, load_end * 3 // 4)][1]
+    end = samples[load_end][1]
     peak = max(rss for _, rss, _ in samples)
-    growth = peak - warm
+    growth = end - warm
     flat = growth <= 2.0
     verdict = "flat" if flat else "STILL GROWING"
     if args.quick:
@@ -280,8 +284,8 @@ def soak(wrapped: Server, args: argparse.Namespace) -> bool:
         flat, verdict = True, "not judged (a --quick run is too short to warm up)"
     print(
         f"   RSS {start:.1f} MB at the start, {warm:.1f} MB three quarters "
-        f"through the load, peak {peak:.1f} MB (+{growth:.1f} MB in the last "
-        f"quarter): {verdict}"
+        f"through the load, {end:.1f} MB at its end (+{growth:.1f} MB in the "
+        f"last quarter), peak {peak:.1f} MB: {verdict}"
     )
     print(f"   tables at the end: {json.dumps(final, sort_keys=True)}")
     no_5xx = not any(status.startswith("5") for status in result["statuses"])
