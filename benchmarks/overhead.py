@@ -243,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     paths = [{**full_env, "PATH_INFO": f"/orders/{i}/edit"} for i in range(997)]
     # A client (or many tenants) sending a Host never seen before each time.
     hosts = each("HTTP_X_FORWARDED_HOST", lambda i: f"t{i}.shop.example.com")
+    # No proxy: clients connect directly, one inventing a Host each time.
+    direct = {**BASE, **BROWSER_HEADERS, "REMOTE_ADDR": "192.0.2.50"}
+    direct_hosts = [
+        {**direct, "HTTP_HOST": f"t{i}.shop.example.com"} for i in range(calls)
+    ]
     # Many tenants: 100 hosts in turn, each seen again and again.
     tenants = [
         {**full_env, "HTTP_X_FORWARDED_HOST": f"t{i}.shop.example.com"}
@@ -300,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
          False, "<= 0.5"),
         ("  the same, a new Host per request", stack(), hosts, bare_row, True, ""),
         ("  the same, 100 hosts in turn", stack(), tenants, bare_row, False, ""),
+        ("  direct clients (no proxy), the same Host", stack(), direct, bare_row,
+         False, ""),
+        ("  direct clients, a new Host per request", stack(), direct_hosts,
+         bare_row, True, ""),
         ("  the same, detect_races=false", stack(detect_races=False), full_env,
          bare_row, False, ""),
         ("  the same, cookie_policy=report", stack(cookie_policy="report"),

@@ -140,6 +140,8 @@ def is_localhost(host: str) -> bool:
     name = host.removesuffix(".")
     if name == "localhost" or name.endswith(".localhost"):
         return True
+    if ":" not in name and not name[-1:].isdigit():
+        return False  # a name (see _ip), told without a cache entry per name
     ip = _ip(name)
     return ip is not None and ip.is_loopback
 
