@@ -344,7 +344,8 @@ class CookieMiddleware:
                 if earlier is not None:
                     del earlier[mark:]
             # Most responses set no cookie: one plain pass tells.
-            for name, _ in headers:
+            for header in headers:
+                name = header[0]
                 if name == "Set-Cookie" or (
                     len(name) == 10 and name.lower() == "set-cookie"
                 ):
@@ -355,12 +356,13 @@ class CookieMiddleware:
                 return start_response(status, headers, exc_info)
             positions = []
             values = []
-            for i, (name, value) in enumerate(headers):
+            for i, header in enumerate(headers):
+                name = header[0]
                 if name == "Set-Cookie" or (
                     len(name) == 10 and name.lower() == "set-cookie"
                 ):
                     positions.append(i)
-                    values.append(value)
+                    values.append(header[1])
             listed = environ.get("wsgifix.findings")
             mark = len(listed) if listed is not None else 0
             try:
