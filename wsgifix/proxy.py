@@ -332,12 +332,19 @@ class ProxyMiddleware:
                 peer = environ.get("REMOTE_ADDR") or ""
                 decision = self._quiet_cache.get(peer)
                 environ["wsgifix.trust"] = decision or self._quiet(peer)
-                server_scheme = environ.get("wsgi.url_scheme")
-                scheme = self.url_scheme or server_scheme
-                if scheme != "http" and scheme != "https":
-                    scheme = str(scheme or "http").lower()
+                server_scheme: Any = environ.get("wsgi.url_scheme")
+                scheme: str = self.url_scheme
+                if scheme:  # the url_scheme setting
+                    if scheme != server_scheme:
+                        orig["wsgi.url_scheme"] = server_scheme
+                        environ["wsgi.url_scheme"] = scheme
+                elif type(server_scheme) is str and (
+                    server_scheme == "http" or server_scheme == "https"
+                ):
+                    scheme = server_scheme  # the common case: nothing to change
+                else:
+                    scheme = str(server_scheme or "http").lower()
                     scheme = scheme if scheme in _DEFAULT_PORTS else "http"
-                if scheme != server_scheme:
                     orig["wsgi.url_scheme"] = server_scheme
                     environ["wsgi.url_scheme"] = scheme
                 if scheme == "https":
