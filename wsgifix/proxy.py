@@ -338,7 +338,7 @@ class ProxyMiddleware:
                     if scheme != server_scheme:
                         orig["wsgi.url_scheme"] = server_scheme
                         environ["wsgi.url_scheme"] = scheme
-                elif type(server_scheme) is str and (
+                elif isinstance(server_scheme, str) and (
                     server_scheme == "http" or server_scheme == "https"
                 ):
                     scheme = server_scheme  # the common case: nothing to change
