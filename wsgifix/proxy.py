@@ -93,6 +93,8 @@ _XFH_AT: Final = _INPUTS.index(XFHOST)
 # request (see _by_host); and the keys that item decides.
 _HOST_APART: Final = ("host apart",)
 _BY_HOST: Final = ("HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
+# The keys a shape entry with the client apart makes per request (_to_client).
+_PER_CLIENT: Final = ("REMOTE_ADDR", "REMOTE_PORT", XFF)
 # A request whose memo key would hold more text is walked every time.
 _MEMO_TEXT: Final = 2048
 # X-Forwarded-For in a memo key: its text, or one of these (see __call__).
@@ -468,7 +470,7 @@ class ProxyMiddleware:
         if exact:
             self._keep(self._memo, own, environ, orig, decision, (), "")
             return
-        per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF) if client is not None else ()
+        per_client = _PER_CLIENT if client is not None else ()
         tail = apart[0][5]  # the X-Forwarded-For text right of the client
         self._keep(self._shapes, own, environ, orig, decision, per_client, tail)
 
@@ -507,10 +509,7 @@ class ProxyMiddleware:
         orig = self._replay(environ, xff, memo, client)
         view = _host_view(host, port or host_port, environ["wsgi.url_scheme"])
         for key, new in zip(_BY_HOST, view, strict=True):
-            old = environ.get(key)
-            if old != new:
-                orig[key] = old
-                environ[key] = new
+            _set(environ, orig, key, new)
         if self.clear_untrusted and value != item:
             orig[XFHOST] = value
             environ[XFHOST] = item
@@ -567,7 +566,7 @@ class ProxyMiddleware:
                 or (self.clear_untrusted and not (cut or "").startswith(item))
             ):
                 return  # not the walk _client_of foresaw: keep nothing
-            per_client = ("REMOTE_ADDR", "REMOTE_PORT", XFF)
+            per_client = _PER_CLIENT
             tail = (cut or "")[len(item) :]
         if hkey is not None and self._second_walk(hkey):
             self._keep_apart(hkey, environ, orig, decision, per_client, tail)
