@@ -470,6 +470,22 @@ def test_a_nameless_set_cookie_is_reported_not_rewritten() -> None:
     assert "nameless" in rules
 
 
+@pytest.mark.parametrize("header", ["S3CRETVALUE", "=S3CRETVALUE; Path=/"])
+def test_a_nameless_cookie_value_is_never_shown(
+    header: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # C7: the inspector masks Set-Cookie values; findings reach it and the
+    # log, and a nameless cookie's pair is all value (a secret, maybe).
+    caplog.set_level(logging.INFO, logger="wsgifix.cookies")
+    app = cookie_app(header)
+    out = call(wsgifix.wrap(app), app, {})
+    found = out.environ["wsgifix.findings"]
+    assert "nameless" in {f.rule for f in found}
+    assert not [f for f in found if "S3CRET" in f.message]
+    assert "S3CRET" not in caplog.text
+    assert "11 characters" in caplog.text
+
+
 # -- no header injection through what wsgifix writes ------------------------------
 
 # benoitc/gunicorn CVE-2018-1000164: header values with CR LF split the

@@ -314,9 +314,12 @@ def nameless(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     return Issue(
         "nameless",
         WARNING,
-        f"a Set-Cookie on {e.url} has no name ({c.pair[:40]!r}); browsers store "
-        "it as a nameless cookie that servers cannot read back by name. Use "
-        "name=value.",
+        # The pair is all value, and values are never shown (they may be
+        # secrets: findings reach logs and the inspector): its length only.
+        f"a Set-Cookie on {e.url} has no name (its value, "
+        f"{len(c.value)} characters, is not shown); "
+        "browsers store it as a nameless cookie that servers cannot read back "
+        "by name. Use name=value.",
         _v(PROBLEM, PROBLEM, PROBLEM),
         (),
     )
