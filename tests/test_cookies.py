@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 import wsgifix
 import wsgifix.cookies
 from wsgifix.cookies import CookieMiddleware
-from wsgifix.races import MAX_AGE, MAX_ENTRIES, RaceDetector
+from wsgifix.races import MAX_AGE, MAX_ENTRIES, MAX_FLYING, RaceDetector
 from wsgifix.setcookie import SetCookie
 
 Headers = list[tuple[str, str]]
@@ -1168,6 +1168,122 @@ def test_races_off_reports_nothing() -> None:
     assert count_races(run_parallel(layer, requests, barrier)) == 0
 
 
+def slow_app(values: dict[str, str]) -> Any:
+    """race_app as a generator: start_response comes with the first item,
+    so a request stays in flight until its body is iterated."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        value = values[environ["QUERY_STRING"]]
+        start_response("200 OK", [("Set-Cookie", value)])
+        yield b""
+
+    return app
+
+
+def hold_a_request(races: RaceDetector) -> Iterator[bytes]:
+    """Start a request on a layer sharing ``races`` and leave it in flight
+    (its body not iterated); its body, to finish it."""
+    other = CookieMiddleware(slow_app({"": "other=1"}))
+    other.races = races
+    body = other(make_environ(HTTP_COOKIE="other=0"), Server().start_response)
+    assert isinstance(body, Iterator)
+    return body
+
+
+def test_a_request_in_flight_is_told_of_a_write_made_meanwhile() -> None:
+    # C4, without threads: the slow request starts, the fast one comes and
+    # goes, then the slow one answers from the stale value.
+    values = {"slow": "cart=a", "fast": "cart=b"}
+    layer = CookieMiddleware(slow_app(values))
+    slow = make_environ(QUERY_STRING="slow", HTTP_COOKIE="cart=v0")
+    fast = make_environ(QUERY_STRING="fast", HTTP_COOKIE="cart=v0")
+    body = layer(slow, Server().start_response)
+    list(layer(fast, Server().start_response))
+    list(body)
+    assert count_races([fast]) == 0
+    assert count_races([slow]) == 1
+    assert layer.races is not None and layer.races.flying == []
+
+
+def test_requests_one_after_another_leave_the_race_table_alone() -> None:
+    # Nothing in flight beside them: no write of theirs can be lost to
+    # another request, so none is kept (wsgifix.races, "Most responses").
+    values = {str(i): f"cart=v{i + 1}" for i in range(5)}
+    layer = CookieMiddleware(slow_app(values))
+    for i in range(5):
+        environ = make_environ(QUERY_STRING=str(i), HTTP_COOKIE="cart=v0")
+        list(layer(environ, Server().start_response))
+    assert layer.races is not None
+    assert len(layer.races) == 0 and layer.races.writes == 0
+    body = hold_a_request(layer.races)
+    environ = make_environ(QUERY_STRING="0", HTTP_COOKIE="cart=v0")
+    list(layer(environ, Server().start_response))
+    assert len(layer.races) == 1  # kept: the held request may need it
+    list(body)
+    assert layer.races.flying == []
+
+
+class Boom(Exception):
+    pass
+
+
+def test_every_request_leaves_the_in_flight_count_once() -> None:
+    # The count must not drift: a request that lands twice would hide
+    # another one in flight (a missed race), one never landing only costs
+    # time. Each app below ends its request in another way.
+    def raises_first(environ: dict[str, Any], start_response: Any) -> Any:
+        raise Boom
+
+    def raises_after(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Set-Cookie", "cart=x")])
+        raise Boom
+
+    def error_page(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Set-Cookie", "cart=x")])
+        try:
+            raise Boom
+        except Boom:
+            start_response("500 Error", [("Set-Cookie", "cart=y")], sys.exc_info())
+        return [b"error"]
+
+    def plain(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    def error_plain(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+        start_response("500 Error", [], (Boom, Boom(), None))
+        return [b"error"]
+
+    races = RaceDetector()
+    held = hold_a_request(races)
+    assert races.flying == [None]
+    for app in (raises_first, raises_after, error_page, plain, error_plain):
+        layer = CookieMiddleware(app)
+        layer.races = races
+        try:
+            list(layer(make_environ(HTTP_COOKIE="cart=v0"), Server().start_response))
+        except Boom:
+            pass
+        assert races.flying == [None], app.__name__
+    list(held)
+    assert races.flying == []
+
+
+def test_requests_that_never_answer_are_bounded() -> None:
+    # A body never iterated (a client gone) leaves its request counted; past
+    # MAX_FLYING the count is cut back but stays above any real one, so
+    # responses keep going through the table.
+    layer = CookieMiddleware(header_app([("Set-Cookie", "cart=new; Path=/")]))
+    assert layer.races is not None
+    for _ in range(MAX_FLYING + 5):
+        hold_a_request(layer.races)
+    layer(make_environ(HTTP_COOKIE="cart=v0"), Server().start_response)
+    # Cut back to half while this request was counted, then it landed.
+    assert len(layer.races.flying) == MAX_FLYING // 2 - 1
+    assert len(layer.races) == 1
+
+
 SEQUENTIAL = [
     pytest.param(
         [("cart=v0", "cart=v1"), ("cart=v1", "cart=v2"), ("cart=v2", "cart=v3")],
@@ -1242,6 +1358,7 @@ def test_the_race_table_is_bounded_in_size_and_time(clock: Clock) -> None:
     layer = CookieMiddleware(header_app([("Set-Cookie", "cart=new; Path=/")]))
     assert isinstance(layer.races, RaceDetector)
     layer.races = RaceDetector(max_entries=32)
+    hold_a_request(layer.races)  # so that every write may matter
     for i in range(200):
         clock.now += 0.001
         layer(make_environ(HTTP_COOKIE=f"cart=v{i}"), Server().start_response)

@@ -322,7 +322,13 @@ class CookieMiddleware:
         # The request's mark in the race table: writes numbered above it
         # came after the request started (see wsgifix.races).
         races = self.races
-        started = races.writes if races is not None else 0
+        started = 0
+        landed = True  # not (or no longer) listed in flight
+        if races is not None:
+            # In flight until its response is audited (see wsgifix.races).
+            races.flying.append(None)
+            started = races.writes
+            landed = False
         # Where this layer's findings of the last call begin in
         # wsgifix.findings (-1: none listed yet); see exc_info below.
         mark = -1
@@ -336,7 +342,7 @@ class CookieMiddleware:
             headers: Any,
             exc_info: Any = None,
         ) -> Any:
-            nonlocal mark
+            nonlocal mark, landed
             if exc_info is not None and mark >= 0:
                 # The headers of an earlier call are replaced, never sent:
                 # their findings go (PEP 3333 allows this before any body).
@@ -351,6 +357,10 @@ class CookieMiddleware:
                 ):
                     break
             else:
+                if not landed and races is not None:
+                    landed = True
+                    if races.flying:  # see RaceDetector.needed
+                        races.flying.pop()
                 if exc_info is None:
                     return start_response(status, headers)
                 return start_response(status, headers, exc_info)
@@ -367,7 +377,7 @@ class CookieMiddleware:
             mark = len(listed) if listed is not None else 0
             try:
                 headers = self._audit_headers(
-                    environ, headers, positions, values, started
+                    environ, headers, positions, values, started, landed
                 )
             except Exception:  # a bug here must not cost the response
                 self._log_once(
@@ -376,11 +386,24 @@ class CookieMiddleware:
                     "the Set-Cookie audit failed; headers sent unchanged",
                     exc_info=True,
                 )
+            if not landed and races is not None:
+                landed = True
+                if races.flying:
+                    races.flying.pop()
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, audited_start_response)
+        if races is None:
+            return self.app(environ, audited_start_response)
+        try:
+            return self.app(environ, audited_start_response)
+        except BaseException:
+            if not landed:  # landed without a response
+                landed = True
+                if races.flying:
+                    races.flying.pop()
+            raise
 
     def _audit_headers(
         self,
@@ -389,6 +412,7 @@ class CookieMiddleware:
         positions: list[int],
         values: list[str],
         started: int,
+        landed: bool = True,
     ) -> Any:
         """The headers to send for one response (its Set-Cookie ``values`` at
         ``positions``), its findings reported."""
@@ -416,7 +440,10 @@ class CookieMiddleware:
         https = scheme == "https"
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] | None = None  # made when needed
-        look = jar and (self.races is not None or not https)
+        # The race table only when a write can matter (see wsgifix.races).
+        races = self.races
+        racing = races is not None and races.needed(started, not landed)
+        look = jar and (racing or not https)
         max_size = self.rules.max_size
         total = 0  # characters of Set-Cookie
         for value in values:
@@ -526,8 +553,8 @@ class CookieMiddleware:
             crowded = too_many_cookies(fixed, _url(environ))
             if crowded is not None:
                 extra = [_one_line(crowded)]
-        if writes and self.races is not None:
-            raced = self.races.check_many(writes, started, now)
+        if writes and racing and races is not None:
+            raced = races.check_many(writes, started, now)
             if raced:
                 extra = extra or []
                 extra.extend(self._race_findings(raced, _url(environ)))

@@ -17,6 +17,17 @@ in age (swept at most once a second), and guarded by a lock.
 counts the responses recorded so far; a request reads it when it starts
 (its *mark*, one attribute read instead of a clock reading on every
 request), and a write numbered above the mark came after the start.
+
+Most responses need no table at all. A write can only be lost to a
+request that was in flight when it was made (started, response not yet
+audited), so ``flying`` counts the requests in flight and a response
+goes through the table only when another request is in flight or a write
+was recorded since its own request started. Requests one after another
+(one client, one connection) cost no lock, no hashing and no entry. A
+request that never reaches its response (an app that returns a body but
+never calls start_response, and the body is never iterated) stays
+counted: later responses then always go through the table, as they would
+without the count (the count can err only upwards; see ``needed``).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from typing import Final
 
 MAX_ENTRIES: Final = 10_000
 MAX_AGE: Final = 60.0
+MAX_FLYING: Final = 4096
 
 
 class RaceDetector:
@@ -51,6 +63,8 @@ class RaceDetector:
         # number), oldest write first (a write moves its key to the end).
         self._table: dict[tuple[str, int], tuple[float, int, int]] = {}
         self.writes = 0  # responses recorded; a request's mark (see check)
+        # The requests in flight, by id(environ) (see the module docstring).
+        self.flying: list[None] = []
         self._swept = 0.0
         self._sweep_every = min(1.0, max_age / 4)  # seconds between age sweeps
 
@@ -97,6 +111,19 @@ class RaceDetector:
             if len(table) > self.max_entries or now - self._swept > self._sweep_every:
                 self._sweep(now)
         return raced
+
+    def needed(self, started: int, listed: bool = True) -> bool:
+        """Whether a response of a request marked ``started`` (``listed`` in
+        ``flying`` while it is audited) must go through the table: another
+        request is in flight (it may need this write), or a write was
+        recorded since the request started (this one may overwrite it)."""
+        flying = self.flying
+        if len(flying) > MAX_FLYING:
+            # Requests that never reached their response (see the module
+            # docstring): keep half, so the count stays above any real one
+            # and every response keeps going through the table.
+            del flying[MAX_FLYING // 2 :]
+        return len(flying) > listed or self.writes > started
 
     def _sweep(self, now: float) -> None:
         """Drop the oldest entries: past ``max_age``, and beyond
