@@ -8,6 +8,7 @@ Sources are cited per table: "C4" = CONTRACT.md section 4, "C7" = section 7,
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import sys
@@ -1202,7 +1203,8 @@ def test_a_request_in_flight_is_told_of_a_write_made_meanwhile() -> None:
     list(body)
     assert count_races([fast]) == 0
     assert count_races([slow]) == 1
-    assert layer.races is not None and layer.races.flying == []
+    assert layer.races is not None
+    assert layer.races.flying == []
 
 
 def test_requests_one_after_another_leave_the_race_table_alone() -> None:
@@ -1214,7 +1216,8 @@ def test_requests_one_after_another_leave_the_race_table_alone() -> None:
         environ = make_environ(QUERY_STRING=str(i), HTTP_COOKIE="cart=v0")
         list(layer(environ, Server().start_response))
     assert layer.races is not None
-    assert len(layer.races) == 0 and layer.races.writes == 0
+    assert len(layer.races) == 0
+    assert layer.races.writes == 0
     body = hold_a_request(layer.races)
     environ = make_environ(QUERY_STRING="0", HTTP_COOKIE="cart=v0")
     list(layer(environ, Server().start_response))
@@ -1261,10 +1264,8 @@ def test_every_request_leaves_the_in_flight_count_once() -> None:
     for app in (raises_first, raises_after, error_page, plain, error_plain):
         layer = CookieMiddleware(app)
         layer.races = races
-        try:
+        with contextlib.suppress(Boom):
             list(layer(make_environ(HTTP_COOKIE="cart=v0"), Server().start_response))
-        except Boom:
-            pass
         assert races.flying == [None], app.__name__
     list(held)
     assert races.flying == []
