@@ -21,6 +21,13 @@ MATCH = [
     pytest.param("10.0.0.1", "::ffff:10.0.0.1", "10.0.0.1", id="mapped exact"),
     pytest.param("loopback", "::ffff:127.0.0.1", "loopback", id="mapped loopback"),
     pytest.param("private", "::ffff:192.168.1.1", "private", id="mapped private"),
+    # ... and IPv6 rules written for them match them too.
+    pytest.param("::ffff:10.0.0.1", "::ffff:10.0.0.1", "::ffff:10.0.0.1", id="v6 rule"),
+    pytest.param(
+        "::ffff:0:0/96", "::ffff:10.0.0.1", "::ffff:0:0/96", id="v6 mapped net"
+    ),
+    pytest.param("::/0", "::ffff:10.0.0.1", "::/0", id="v6 everything"),
+    pytest.param("::ffff:10.0.0.2", "::ffff:10.0.0.1", None, id="v6 rule, other"),
     pytest.param("::1", "::1", "::1", id="IPv6 exact"),
     pytest.param("[::1]", "::1", "[::1]", id="bracketed entry"),
     pytest.param("::1", "[::1]", "::1", id="bracketed peer"),

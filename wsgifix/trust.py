@@ -137,13 +137,17 @@ class TrustedPeers:
         except ValueError:
             return None
         if isinstance(ip, ipaddress.IPv6Address):
+            # An IPv4-mapped peer (::ffff:a.b.c.d) matches the IPv4 rules
+            # (CONTRACT.md 7) and the IPv6 rules written for it as well.
             mapped = ip.ipv4_mapped
-            if mapped is None:
-                for net6, entry in self._v6:
-                    if ip in net6:
+            if mapped is not None:
+                for net4, entry in self._v4:
+                    if mapped in net4:
                         return entry
-                return None
-            ip = mapped
+            for net6, entry in self._v6:
+                if ip in net6:
+                    return entry
+            return None
         for net4, entry in self._v4:
             if ip in net4:
                 return entry
