@@ -622,6 +622,7 @@ def assert_sane(before: dict[str, Any], out: Outcome, log: Collect) -> None:
         if code == "400":
             assert out.body.count(b"\n") == 1
             assert out.body.startswith(b"400 Bad Request: ")
+            assert out.body.isascii()  # what charset=utf-8 says, whatever the input
     else:
         assert code == "200"
         seen = out.seen
@@ -1168,3 +1169,29 @@ def test_a_trusted_forwarding_header_that_is_not_text_is_invalid(
                 assert environ["wsgifix.trust"].headers[key][0] == "ignored"
                 assert environ["REMOTE_ADDR"] == "127.0.0.1"
     assert any("not text" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("HTTP_X_FORWARDED_PROTO", "htt\xe9"),
+        ("HTTP_X_FORWARDED_PORT", "8\u00b9"),
+        ("HTTP_X_FORWARDED_HOST", "h\xf6st.example"),
+        ("HTTP_X_FORWARDED_FOR", "192.0.2.\xb9"),
+        ("HTTP_X_FORWARDED_PREFIX", "/\xe9\x00"),
+        ("HTTP_FORWARDED", "for=\xe9"),
+    ],
+)
+def test_a_400_body_is_ascii_whatever_the_value(key: str, value: str) -> None:
+    # CONTRACT.md 3: a one-line text/plain reason; its header says utf-8, so
+    # the value it quotes (latin-1 text from the server) is escaped.
+    header = key[5:].lower().replace("_", "-")
+    stack = wsgifix.wrap(
+        lambda e, s: [b""], trusted_proxies="loopback", trusted_headers=header
+    )
+    environ = {**base_environ("127.0.0.1", "/", ""), key: value}
+    status, headers, body = run_wsgi(stack, environ)
+    assert status == "400 Bad Request"
+    assert ("Content-Type", "text/plain; charset=utf-8") in headers
+    assert body.isascii()
+    assert body.count(b"\n") == 1

@@ -1130,7 +1130,8 @@ class ProxyMiddleware:
     @staticmethod
     def _bad_request(reason: str, start_response: StartResponse) -> Iterable[bytes]:
         line = reason.replace("\r", " ").replace("\n", " ")
-        body = f"400 Bad Request: {line}\n".encode("latin-1", "replace")
+        # ASCII (non-ASCII escaped), so the body is what its charset says.
+        body = f"400 Bad Request: {line}\n".encode("ascii", "backslashreplace")
         start_response(
             "400 Bad Request",
             [
@@ -1217,15 +1218,15 @@ def _for_node(element: dict[str, str]) -> Node:
 def _proto(value: str) -> str:
     scheme = value.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise HeaderError(f"{value[:64]!r} is not http or https")
+        raise HeaderError(f"{ascii(value[:64])} is not http or https")
     return scheme
 
 
 def _port(value: str) -> int:
     if not (0 < len(value) < 6 and value.isascii() and value.isdigit()):
-        raise HeaderError(f"{value[:64]!r} is not a port 1-65535")
+        raise HeaderError(f"{ascii(value[:64])} is not a port 1-65535")
     if not 0 < int(value) < 65536:
-        raise HeaderError(f"{value[:64]!r} is not a port 1-65535")
+        raise HeaderError(f"{ascii(value[:64])} is not a port 1-65535")
     return int(value)
 
 
