@@ -1218,15 +1218,15 @@ def _for_node(element: dict[str, str]) -> Node:
 def _proto(value: str) -> str:
     scheme = value.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise HeaderError(f"{ascii(value[:64])} is not http or https")
+        raise HeaderError(f"{value[:64]!a} is not http or https")
     return scheme
 
 
 def _port(value: str) -> int:
     if not (0 < len(value) < 6 and value.isascii() and value.isdigit()):
-        raise HeaderError(f"{ascii(value[:64])} is not a port 1-65535")
+        raise HeaderError(f"{value[:64]!a} is not a port 1-65535")
     if not 0 < int(value) < 65536:
-        raise HeaderError(f"{ascii(value[:64])} is not a port 1-65535")
+        raise HeaderError(f"{value[:64]!a} is not a port 1-65535")
     return int(value)
 
 
