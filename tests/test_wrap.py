@@ -180,6 +180,18 @@ def test_wrap_without_app_errors(
         wrap()
     assert message in str(info.value.code)
     assert "\n" not in str(info.value.code)
+    # C1: a bad or unknown setting is a ValueError naming it.
+    app_error = message in ("WSGIFIX_APP is not set", "cannot import")
+    assert isinstance(info.value, ValueError) == (not app_error)
+
+
+def test_wrap_without_app_bad_keyword_is_a_value_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WSGIFIX_APP", "test_wrap:hello")
+    with pytest.raises(ValueError, match="cookie_policy") as info:
+        wrap(cookie_policy="bogus")
+    assert isinstance(info.value, SystemExit)  # one line under waitress-serve
 
 
 def test_module_reexports() -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "Finding",
     "PrefixMiddleware",
     "ProxyMiddleware",
+    "SettingsError",
     "build_name",
     "compiled",
     "load_app",
@@ -70,6 +71,12 @@ class AppLoadError(SystemExit):
     A SystemExit carrying one line: under ``waitress-serve --call
     wsgifix:wrap`` the user sees that line, not a traceback.
     """
+
+
+class SettingsError(AppLoadError, ValueError):
+    """A bad or unknown setting for ``wrap()`` without an app: one line that
+    ends the process as an :class:`AppLoadError` does, and a ValueError
+    naming the setting, as everywhere else (CONTRACT.md 1)."""
 
 
 def load_app(spec: str | None) -> WSGIApplication:
@@ -126,7 +133,7 @@ def _wrap_from_environ(
         merged = {**config.from_environ(environ), **settings}
         resolved = config.resolve(merged)
     except ValueError as exc:
-        raise AppLoadError(f"wsgifix: error: {exc}") from None
+        raise SettingsError(f"wsgifix: error: {exc}") from None
     return build(load_app(environ.get(config.APP_VARIABLE)), resolved)
 
 
