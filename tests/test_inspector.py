@@ -210,6 +210,47 @@ def test_json_reports_the_trust_decision() -> None:
     assert trust["trusted_by"] == "10.0.0.5"
     assert trust["client"] == "127.0.0.1"
     assert trust["headers"]["HTTP_X_FORWARDED_FOR"]["status"] == "honoured"
+    assert trust["headers"]["HTTP_X_FORWARDED_FOR"]["fate"] == "honoured"
+
+
+@pytest.mark.parametrize(
+    ("clear", "fates"),
+    [
+        pytest.param(
+            "true",
+            {"HTTP_X_FORWARDED_FOR": "honoured", "HTTP_X_FORWARDED_HOST": "removed"},
+            id="clear_untrusted",
+        ),
+        pytest.param(
+            "false",
+            {"HTTP_X_FORWARDED_FOR": "honoured", "HTTP_X_FORWARDED_HOST": "ignored"},
+            id="kept",
+        ),
+    ],
+)
+def test_json_tells_each_header_honoured_ignored_or_removed(
+    clear: str, fates: dict[str, str]
+) -> None:
+    # C5: "each forwarding header honoured, ignored or removed, and why".
+    # The inspector as the whole app (wsgifix serve): debug_path would not
+    # answer a request with a header it did not honour (C7).
+    from wsgifix import build_inspector, config
+
+    wrapped = build_inspector(
+        config.resolve({"trusted_proxies": "loopback", "clear_untrusted": clear})
+    )
+    _, body = request(
+        wrapped,
+        "/",
+        query="format=json",
+        HTTP_X_FORWARDED_FOR="127.0.0.1",
+        HTTP_X_FORWARDED_HOST="evil.test",
+    )
+    headers = json.loads(body)["trust"]["headers"]
+    assert {key: info["fate"] for key, info in headers.items()} == fates
+    assert headers["HTTP_X_FORWARDED_HOST"]["status"] == "not in trusted_headers"
+    _, page = request(wrapped, "/", HTTP_X_FORWARDED_HOST="evil.test")
+    assert f"<td>{fates['HTTP_X_FORWARDED_HOST']}</td>".encode() in page
 
 
 def cookie_jar_from(headers: list[tuple[str, str]]) -> str:

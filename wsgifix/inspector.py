@@ -137,8 +137,16 @@ def trust_report(environ: Mapping[str, Any]) -> dict[str, Any]:
     decision = environ.get("wsgifix.trust")
     if decision is None:
         return {}
+    # Each header's fate (CONTRACT.md 5: honoured, ignored or removed),
+    # ``status`` saying why: removed when it is gone from what the app sees.
+    orig = environ.get("wsgifix.orig", {})
     headers = {
         key: {
+            "fate": "honoured"
+            if status == "honoured"
+            else "removed"
+            if key in orig and key not in environ
+            else "ignored",
             "status": status,
             "detail": detail,
             "change": _advice(key, status, decision.peer),
@@ -338,12 +346,13 @@ def _trust_html(trust: Mapping[str, Any]) -> str:
     ]
     if trust["headers"]:
         rows = "".join(
-            f"<tr><th>{_e(key)}</th><td>{_e(info['status'])}</td>"
+            f"<tr><th>{_e(key)}</th><td>{_e(info['fate'])}</td>"
+            f"<td>{_e(info['status'])}</td>"
             f"<td>{_e(info['detail'])}</td><td>{_e(info['change'])}</td></tr>"
             for key, info in trust["headers"].items()
         )
         parts.append(
-            "<table><tr><th>header</th><th>status</th><th>detail</th>"
+            "<table><tr><th>header</th><th>fate</th><th>why</th><th>detail</th>"
             f"<th>to change it</th></tr>{rows}</table>"
         )
     return "\n".join(parts)
