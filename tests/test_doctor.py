@@ -120,6 +120,47 @@ def test_usage_errors_exit_2(
     assert code == 2
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        # urlsplit raises ValueError for an unclosed IPv6 bracket, and
+        # SplitResult.port for a port outside 0-65535 (CONTRACT.md section 5:
+        # a usage error is exit 2, not a traceback).
+        pytest.param(["http://[::1/"], "Invalid IPv6 URL", id="URL bracket"),
+        pytest.param(["http://example.com:99999/"], "Port out of range", id="URL port"),
+        pytest.param(
+            ["--app", "doctor_app:app", "--url", "http://[::1/"],
+            "Invalid IPv6 URL",
+            id="--url bracket",
+        ),
+        pytest.param(
+            ["--app", "doctor_app:app", "--url", "http://example.com:99999/"],
+            "Port out of range",
+            id="--url port",
+        ),
+        pytest.param(
+            ["--app", "doctor_app:app", "--url", "http://x:port/"],
+            "could not be cast to integer",
+            id="--url port not a number",
+        ),
+    ],
+)
+def test_malformed_url_is_a_one_line_usage_error(
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, err = doctor(argv, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("wsgifix doctor: error: ")
+    assert err.count("\n") == 1
+    assert "is not a valid URL" in err
+    assert message in err
+
+
 def test_in_process_prints_environ_before_and_after(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

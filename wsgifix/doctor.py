@@ -98,6 +98,23 @@ def request_for(url: str, headers: Sequence[tuple[str, str]] = ()) -> Request:
     )
 
 
+def split_url(url: str, what: str) -> urllib.parse.SplitResult:
+    """``url`` split, or a DoctorError naming ``what`` gave it (exit 2).
+
+    ``urlsplit`` rejects unbalanced brackets, but checks the port only when
+    ``.port`` is read; both are read here so that a malformed URL is a usage
+    error, not a traceback from deep inside a request.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise DoctorError(f"{what} {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DoctorError(f"{what} {url!r} is not an http or https URL")
+    return parts
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -121,8 +138,7 @@ def fetch(
     hops: list[tuple[str, int, list[str]]] = []
     current = url
     for _ in range(MAX_HOPS):
-        if urllib.parse.urlsplit(current).scheme not in ("http", "https"):
-            raise DoctorError(f"{current!r} is not an http or https URL")
+        split_url(current, "URL" if not hops else f"redirect from {hops[-1][0]} to")
         if progress is not None:
             progress.write(f"wsgifix doctor: requesting {current} ...\n")
             progress.flush()
@@ -242,9 +258,7 @@ def diagnose_app(
     from wsgifix import build
     from wsgifix.inspector import string_items
 
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DoctorError(f"--url {url!r} is not an http or https URL")
+    parts = split_url(url, "--url")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "GET",
