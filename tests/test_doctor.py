@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,83 @@ def test_unreachable_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot fetch" in err
 
 
+@pytest.fixture
+def answering() -> Iterator[Any]:
+    """``answering(payload)``: the URL of a server that reads a request and
+    sends ``payload`` as the whole response, whatever it holds."""
+    listeners: list[socket.socket] = []
+    threads: list[threading.Thread] = []
+
+    def serve(listener: socket.socket, payload: bytes) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # closed by the fixture: done
+                return
+            with conn:
+                try:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        request += chunk
+                    conn.sendall(payload)
+                except OSError:
+                    pass
+
+    def start(payload: bytes) -> str:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+        thread = threading.Thread(target=serve, args=(listener, payload), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/"
+
+    yield start
+    for listener in listeners:
+        # shutdown() wakes the thread blocked in accept(); close() alone may not.
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        # http.client raises HTTPException subclasses, which are neither
+        # OSError nor ValueError, for answers it cannot read as HTTP.
+        pytest.param(
+            b"garbage\r\n\r\n", "BadStatusLine: garbage\\x0d\\x0a", id="not HTTP"
+        ),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\n"
+            + b"".join(b"X-%d: 1\r\n" % i for i in range(101))
+            + b"\r\n",
+            "HTTPException: got more than 100 headers",
+            id="over 100 headers",
+        ),
+    ],
+)
+def test_broken_response_is_one_line_and_exit_2(
+    payload: bytes, reason: str, answering: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CONTRACT.md section 5: exit 2 when the URL cannot be fetched.
+    url = answering(payload)
+    code, out, err = doctor([url], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == [
+        f"wsgifix doctor: requesting {url} ...",
+        f"wsgifix doctor: error: cannot fetch {url}: the response is not valid "
+        f"HTTP ({reason})",
+    ]
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -128,6 +208,9 @@ def test_usage_errors_exit_2(
         # a usage error is exit 2, not a traceback).
         pytest.param(["http://[::1/"], "Invalid IPv6 URL", id="URL bracket"),
         pytest.param(["http://example.com:99999/"], "Port out of range", id="URL port"),
+        pytest.param(  # http.client.InvalidURL, an HTTPException
+            ["http://exa mple.com/"], "control characters", id="URL space"
+        ),
         pytest.param(
             ["--app", "doctor_app:app", "--url", "http://[::1/"],
             "Invalid IPv6 URL",
@@ -155,10 +238,12 @@ def test_malformed_url_is_a_one_line_usage_error(
     code, out, err = doctor(argv, capsys)
     assert code == 2
     assert out == ""
-    assert err.startswith("wsgifix doctor: error: ")
-    assert err.count("\n") == 1
-    assert "is not a valid URL" in err
-    assert message in err
+    # One error line (after the progress line where http.client judged it).
+    *progress, last = err.splitlines()
+    assert all(line.startswith("wsgifix doctor: requesting ") for line in progress)
+    assert last.startswith("wsgifix doctor: error: ")
+    assert "is not a valid URL" in last
+    assert message in last
 
 
 def test_in_process_prints_environ_before_and_after(

@@ -26,6 +26,7 @@ by the browser's reason in parentheses where it names one
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
 import json
 import logging
@@ -46,6 +47,7 @@ from wsgifix.rules import (
     Settings,
     Verdicts,
     audit,
+    one_line,
 )
 
 if TYPE_CHECKING:
@@ -150,6 +152,17 @@ def fetch(
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise DoctorError(f"cannot fetch {current}: {reason}") from None
+        except http.client.InvalidURL as exc:  # a space or control in the host
+            raise DoctorError(f"URL {current!r} is not a valid URL: {exc}") from None
+        except http.client.HTTPException as exc:
+            # Not HTTP at all, or more or longer headers than http.client
+            # reads: there is no response to judge. The text may be the
+            # server's (a status line up to 64 KiB): shortened.
+            text = f"{type(exc).__name__}: {exc}"
+            text = text if len(text) <= 200 else text[:200] + "..."
+            raise DoctorError(
+                f"cannot fetch {current}: the response is not valid HTTP ({text})"
+            ) from None
         with response:
             status = response.status if response.status is not None else 0
             cookies = response.headers.get_all("Set-Cookie") or []
@@ -368,7 +381,8 @@ def run(args: Any, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
             )
             before = after = {}
     except DoctorError as exc:
-        err.write(f"wsgifix doctor: error: {exc}\n")
+        # One line, whatever a server's status line held.
+        err.write(f"wsgifix doctor: error: {one_line(str(exc))}\n")
         return 2
     if args.json:
         if args.app:
