@@ -28,3 +28,17 @@ def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     headers = [("Content-Type", "text/plain")] + [("Set-Cookie", c) for c in cookies]
     start_response("200 OK", headers)
     return [b"ok"]
+
+
+def raises(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("boom\nsecond line")
+
+
+def raises_in_body(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Set-Cookie", "session=abc; Path=/")])
+    yield b"partial"
+    raise LookupError("lost mid-stream")
+
+
+def raises_bare(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise NotImplementedError

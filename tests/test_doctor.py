@@ -246,6 +246,40 @@ def test_malformed_url_is_a_one_line_usage_error(
     assert message in last
 
 
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        pytest.param(
+            "doctor_app:raises",
+            "the app raised RuntimeError: boom\\x0asecond line",
+            id="before start_response",
+        ),
+        pytest.param(
+            "doctor_app:raises_in_body",
+            "the app raised LookupError: lost mid-stream",
+            id="while iterating the body",
+        ),
+        pytest.param(
+            "doctor_app:raises_bare",
+            "the app raised NotImplementedError",
+            id="no message",
+        ),
+    ],
+)
+def test_app_that_raises_is_one_line_and_exit_2(
+    app: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No verdict on cookies (exit 1 or 0) when the request never finished.
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, err = doctor(["--app", app, "--url", "http://lab.test/"], capsys)
+    assert code == 2
+    assert out == ""
+    assert err == f"wsgifix doctor: error: {message}\n"
+
+
 def test_in_process_prints_environ_before_and_after(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -127,8 +127,8 @@ def _parser() -> argparse.ArgumentParser:
             "every Set-Cookie as a browser would; or, with --app and --url, "
             "send the request in-process through the app wrapped by wsgifix "
             "and print the environ before and after. Exit 0 when no cookie "
-            "would be dropped, 1 when one would, 2 on usage errors or an "
-            "unreachable URL."
+            "would be dropped, 1 when one would, 2 on usage errors, an "
+            "unreachable URL or an app that raised."
         ),
     )
     doctor.add_argument("target", nargs="?", metavar="URL", help="the URL to fetch")

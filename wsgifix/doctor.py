@@ -13,7 +13,9 @@ Two modes:
   app saw (fixes applied as the settings say).
 
 Exit codes: 0 when no cookie would be dropped, 1 when an ``error`` finding
-is left unfixed, 2 on usage errors or when the URL cannot be fetched.
+is left unfixed, 2 on usage errors or when the URL cannot be fetched; with
+``--app`` also 2 when the app raises (the request never finished, so there
+is no verdict), with one line naming the exception instead of a traceback.
 ``--json`` prints ``{"url", "dropped", "hops": [{"url", "status"}],
 "cookies": [{"name", "findings": [{"rule", "severity", "message", "fixed",
 "browsers"}]}]}``; ``browsers`` maps ``chromium``, ``firefox`` and
@@ -60,7 +62,18 @@ Judged = list[tuple[Finding, Verdicts]]
 
 
 class DoctorError(Exception):
-    """A usage error or an unreachable URL (exit 2); str() is one line."""
+    """A usage error, an unreachable URL or an app that raised (exit 2)."""
+
+
+def _app_raised(exc: Exception) -> DoctorError:
+    # The request never finished, so there is no cookie verdict to give
+    # (exit 0 or 1); one line says what went wrong, as for a bad URL.
+    kind = type(exc)
+    name = kind.__qualname__
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__}.{name}"
+    detail = f"{name}: {exc}" if str(exc) else name
+    return DoctorError(f"the app raised {detail}")
 
 
 def parse_headers(lines: Sequence[str]) -> list[tuple[str, str]]:
@@ -311,20 +324,26 @@ def diagnose_app(
             ]
             return inner_start_response(status, response_headers, exc_info)
 
-        return app(env, capture)
+        try:
+            return app(env, capture)
+        except Exception as exc:
+            raise _app_raised(exc) from exc
 
     def start_response(status: str, response_headers: Any, exc_info: Any = None) -> Any:
         statuses.append(status)
         return lambda data: None
 
     body = build(probe, settings)(environ, start_response)
-    try:
-        for _ in body:
-            pass
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
+    try:  # wsgifix never wraps the body: what fails here is the app's
+        try:
+            for _ in body:
+                pass
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:
+        raise _app_raised(exc) from exc
     # The same judgement the cookie layer made, with each browser's verdict.
     judged: Judged = []
     if set_cookies and seen:
@@ -381,7 +400,7 @@ def run(args: Any, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
             )
             before = after = {}
     except DoctorError as exc:
-        # One line, whatever a server's status line held.
+        # One line, whatever a server's status line or an app's message held.
         err.write(f"wsgifix doctor: error: {one_line(str(exc))}\n")
         return 2
     if args.json:
