@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -119,6 +122,55 @@ def test_serve_bad_app_is_one_line_and_exit_1(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "cannot import 'no_such_module_xyz'" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "where"),
+    [
+        pytest.param([], "127.0.0.1:8080", id="default"),
+        pytest.param(["--host", "::1", "--port", "9000"], "[::1]:9000", id="IPv6"),
+        pytest.param(
+            ["--listen", "127.0.0.1:1", "--listen", "[::1]:2"],
+            "127.0.0.1:1 [::1]:2",
+            id="listen",
+        ),
+        pytest.param(["--unix-socket", "/run/x.sock"], "/run/x.sock", id="unix"),
+    ],
+)
+def test_serve_cannot_listen_is_one_line_and_exit_1(
+    argv: list[str], where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def in_use(app: Any, **options: Any) -> None:
+        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
+
+    assert cli.main(["serve", *argv], {}, serve=in_use) == 1
+    assert capsys.readouterr().err == (
+        f"wsgifix: error: cannot listen on {where}: address already in use\n"
+    )
+
+
+@pytest.mark.e2e
+def test_serve_on_a_port_in_use_for_real() -> None:
+    # README: a bad setting or a server that cannot start is one line, exit 1
+    # (waitress raises OSError errno 98 from its bind).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WSGIFIX_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "wsgifix", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            timeout=60,  # only if it served after all: then the test fails
+        )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"wsgifix: error: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    )
 
 
 def test_config_prints_values_and_sources(capsys: pytest.CaptureFixture[str]) -> None:

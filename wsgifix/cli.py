@@ -5,7 +5,8 @@ waitress's own forwarding-header stripping turned off (wsgifix decides what
 to trust); with no app it serves the inspector page. ``wsgifix config``
 prints the resolved settings and where each came from.
 
-Exit codes: 0 fine, 1 a bad setting value or app, 2 a usage error.
+Exit codes: 0 fine, 1 a bad setting value or app or an address ``serve``
+cannot listen on, 2 a usage error.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             f"{config.APP_VARIABLE}=MODULE:APP names the app when none is given. "
-            "Exit codes: 0 ok, 1 bad setting or app, 2 usage error."
+            "Exit codes: 0 ok, 1 bad setting, app or address, 2 usage error."
         ),
     )
     parser.add_argument(
@@ -209,16 +210,28 @@ def _serve(
         "ident": "waitress (wsgifix)",
     }
     if args.unix_socket:
-        options["unix_socket"] = args.unix_socket
+        options["unix_socket"] = where = args.unix_socket
     elif args.listen:
-        options["listen"] = " ".join(args.listen)
+        options["listen"] = where = " ".join(args.listen)
     else:
-        options["host"] = args.host or DEFAULT_HOST
-        options["port"] = DEFAULT_PORT if args.port is None else args.port
+        host = options["host"] = args.host or DEFAULT_HOST
+        port = options["port"] = DEFAULT_PORT if args.port is None else args.port
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     # The command (not the library) owns logging: show waitress's
     # "Serving on ..." line and wsgifix's advice.
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    serve(build_inspector(settings) if app is None else build(app, settings), **options)
+    wrapped = build_inspector(settings) if app is None else build(app, settings)
+    try:
+        serve(wrapped, **options)
+    except OSError as exc:
+        # waitress makes its listening sockets before it serves, and handles
+        # its connections' socket errors itself: an OSError here is about
+        # listening (port in use, address not on this machine, no
+        # permission, unknown host name), a one-line error like a bad value.
+        reason = exc.strerror or str(exc)
+        reason = reason[:1].lower() + reason[1:]
+        sys.stderr.write(f"wsgifix: error: cannot listen on {where}: {reason}\n")
+        return 1
     return 0
 
 
