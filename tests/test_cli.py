@@ -63,6 +63,14 @@ def test_serve_defaults_to_loopback_8080_without_header_stripping() -> None:
             id="unix socket",
         ),
         pytest.param(["--threads", "8"], {"threads": 8}, id="threads"),
+        pytest.param(["--port", "0"], {"port": 0}, id="any free port"),
+        pytest.param(["--port", "65535"], {"port": 65535}, id="highest port"),
+        pytest.param(["--threads", "1"], {"threads": 1}, id="one thread"),
+        pytest.param(
+            ["--listen", "[::1]:65535", "--listen", "*:0"],
+            {"listen": "[::1]:65535 *:0"},
+            id="listen ports at the ends",
+        ),
     ],
 )
 def test_serve_waitress_options(argv: list[str], expected: dict[str, Any]) -> None:
@@ -252,6 +260,39 @@ def test_config_prints_values_and_sources(capsys: pytest.CaptureFixture[str]) ->
             id="no abbreviations",
         ),
         pytest.param(["serve", "--port", "x"], {}, 2, "invalid int", id="bad port"),
+        # waitress takes a port modulo 65536 (70000 serves on 4464) and
+        # zero threads; both are usage errors before anything starts.
+        pytest.param(
+            ["serve", "--port", "70000"],
+            {},
+            2,
+            "argument --port: 70000 is not a TCP port (0-65535)",
+            id="port too big",
+        ),
+        pytest.param(
+            ["serve", "--port", "-1"],
+            {},
+            2,
+            "argument --port: -1 is not a TCP port (0-65535)",
+            id="negative port",
+        ),
+        pytest.param(
+            ["serve", "--listen", "127.0.0.1:70000"],
+            {},
+            2,
+            "argument --listen: 70000 is not a TCP port (0-65535)",
+            id="listen port too big",
+        ),
+        pytest.param(
+            ["serve", "--threads", "0"],
+            {},
+            2,
+            "argument --threads: 0 is not at least 1",
+            id="no threads",
+        ),
+        pytest.param(
+            ["serve", "--threads", "x"], {}, 2, "invalid int", id="bad threads"
+        ),
         pytest.param([], {}, 2, "required", id="no command"),
         pytest.param(["frobnicate"], {}, 2, "invalid choice", id="unknown command"),
         pytest.param(

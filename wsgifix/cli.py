@@ -37,6 +37,39 @@ DEFAULT_PORT = 8080
 Serve = Callable[..., Any]
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+
+
+def _port(text: str) -> int:
+    """``--port``: 0 (any free port) to 65535. waitress would take 70000 as
+    70000 % 65536 and serve on 4464 without a word."""
+    port = _int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0-65535)")
+    return port
+
+
+def _listen(text: str) -> str:
+    """``--listen HOST:PORT``: the port checked as ``--port`` is; the rest
+    (``*``, ``[::1]``, names) is left to waitress."""
+    _, sep, port = text.rpartition(":")
+    if sep and port.isascii() and port.isdigit():
+        _port(port)
+    return text
+
+
+def _threads(text: str) -> int:
+    """``--threads``: at least 1 (waitress accepts 0 and then never answers)."""
+    threads = _int(text)
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"{threads} is not at least 1")
+    return threads
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -102,17 +135,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     server.add_argument(
         "--port",
-        type=int,
+        type=_port,
         help=f"TCP port, 0 for any free one (default: {DEFAULT_PORT})",
     )
     server.add_argument(
         "--listen",
+        type=_listen,
         action="append",
         metavar="HOST:PORT",
         help="listen on HOST:PORT instead of --host/--port (may be repeated)",
     )
     server.add_argument(
-        "--threads", type=int, default=4, help="worker threads (default: 4)"
+        "--threads", type=_threads, default=4, help="worker threads (default: 4)"
     )
     server.add_argument(
         "--unix-socket", metavar="PATH", help="listen on this Unix socket instead"
