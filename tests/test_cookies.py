@@ -1230,6 +1230,50 @@ class Boom(Exception):
     pass
 
 
+def replaced_app(first: str, then: Headers) -> Any:
+    """Sets cookie ``first``, then replaces its headers with ``then`` through
+    exc_info (an error page before any body): ``first`` is never sent."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Set-Cookie", first)])
+        try:
+            raise Boom
+        except Boom:
+            start_response("500 Error", then, sys.exc_info())
+        yield b"error"
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("then", "lost"),
+    [
+        pytest.param([("Content-Type", "text/plain")], 0, id="error page sets none"),
+        # cart=y is sent: the other request's cart=z overwrites it.
+        pytest.param([("Set-Cookie", "cart=y")], 1, id="error page sets another"),
+    ],
+)
+def test_headers_replaced_through_exc_info_write_nothing(
+    then: Headers, lost: int
+) -> None:
+    # C4 compares with what "another response already set": a write in
+    # headers replaced through exc_info never reached the browser. Another
+    # request is in flight throughout, so every write goes to the table.
+    replaced = CookieMiddleware(replaced_app("cart=x", then))
+    assert replaced.races is not None
+    held = hold_a_request(replaced.races)
+    other = CookieMiddleware(slow_app({"": "cart=z"}))
+    other.races = replaced.races
+    first = make_environ(HTTP_COOKIE="cart=v0")
+    second = make_environ(HTTP_COOKIE="cart=v0")
+    body = other(second, Server().start_response)  # started, not answered
+    list(replaced(first, lambda *args: None))  # headers not sent yet
+    list(body)
+    assert count_races([first]) == 0  # not against itself
+    assert count_races([second]) == lost  # not against a write never sent
+    list(held)
+
+
 def test_every_request_leaves_the_in_flight_count_once() -> None:
     # The count must not drift: a request that lands twice would hide
     # another one in flight (a missed race), one never landing only costs
@@ -1544,6 +1588,9 @@ STRUCTURE = st.tuples(
 )
 COOKIE_VALUES = st.one_of(
     st.text(alphabet="abcdefXYZ019._-", max_size=12),
+    # Space ending the pair goes with the attribute after it when a fix
+    # removes that attribute (audit finding: the memo had kept it).
+    st.builds(str.__add__, st.text("ab", max_size=3), st.sampled_from([" ", "\t "])),
     st.text(max_size=12),
     st.just("x" * 5000),
 )
@@ -1791,6 +1838,23 @@ def test_the_request_path_is_in_the_memo_only_where_a_rule_reads_it(
     assert len(layer.responses) == entries
     if entries > 1:
         assert "/orders/2" in " ".join(f.message for f in seen[1])
+
+
+@pytest.mark.parametrize("space", [" ", "\t", " \t "])
+def test_space_ending_the_pair_is_part_of_the_remembered_shape(space: str) -> None:
+    # C4: "a removed attribute takes its leading ';' and whitespace with
+    # it": the pair's own trailing space goes with a removed Domain, so a
+    # response remembered without that space must not answer one with it.
+    seen = [("Set-Cookie", "a=1; Domain=co.uk; Path=/")]
+    spaced = [("Set-Cookie", f"a=2{space}; Domain=co.uk; Path=/")]
+    environ = {"HTTP_HOST": "x.co.uk"}
+    layer = CookieMiddleware(header_app(seen))
+    layer(make_environ(**environ), Server().start_response)
+    layer.app = header_app(spaced)
+    warm, fresh = Server(), Server()
+    layer(make_environ(**environ), warm.start_response)
+    CookieMiddleware(header_app(spaced))(make_environ(**environ), fresh.start_response)
+    assert warm.headers == fresh.headers == [("Set-Cookie", "a=2; Path=/")]
 
 
 @pytest.mark.parametrize(

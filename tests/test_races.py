@@ -96,3 +96,19 @@ def test_a_full_table_keeps_the_newest_writes() -> None:
     assert races.check("c", "in999", "other", started) is True
     # The oldest is long gone: nothing to compare with.
     assert races.check("c", "in0", "other", started) is False
+
+
+def test_withdrawn_writes_leave_the_table_as_it_was() -> None:
+    # Headers replaced through exc_info were never sent (wsgifix.cookies).
+    races = RaceDetector()
+    started = races.writes
+    races.check("session", "v0", "a", started)  # another response's write
+    before = dict(races._table)
+    undo: list = []
+    now = time.monotonic()
+    races.check_many({"session": ("v0", "b"), "cart": ("c0", "c1")}, started, now, undo)
+    races.withdraw(undo)
+    assert races._table == before
+    assert undo == []
+    # The earlier write still counts for a request that started before it.
+    assert races.check("session", "v0", "c", started) is True

@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Final
+from typing import Any, Final
 
 MAX_ENTRIES: Final = 10_000
 MAX_AGE: Final = 60.0
@@ -82,13 +82,18 @@ class RaceDetector:
         return bool(self.check_many({name: (incoming, new)}, started, now))
 
     def check_many(
-        self, writes: dict[str, tuple[str, str]], started: int, now: float
+        self,
+        writes: dict[str, tuple[str, str]],
+        started: int,
+        now: float,
+        undo: list[Any] | None = None,
     ) -> list[str] | None:
         """Record one response's writes, ``{name: (incoming value, new
         value)}`` (values compared without surrounding spaces and tabs), at
         ``now`` (a time.monotonic() reading, for the age bound) for a request
         marked ``started``; the names whose write overwrites a concurrent
-        one, or None."""
+        one, or None. ``undo`` receives what :meth:`withdraw` needs to take
+        the writes back."""
         salt = self._salt
         table = self._table
         raced = None
@@ -99,6 +104,8 @@ class RaceDetector:
                 digest = hash(new.strip(" \t")) ^ salt
                 previous = table.pop(key, None)
                 table[key] = (now, digest, number)
+                if undo is not None:
+                    undo.append((key, previous, number))
                 if (
                     previous is not None
                     and previous[2] > started
@@ -111,6 +118,21 @@ class RaceDetector:
             if len(table) > self.max_entries or now - self._swept > self._sweep_every:
                 self._sweep(now)
         return raced
+
+    def withdraw(self, undo: list[Any]) -> None:
+        """Take back writes recorded with ``undo`` (headers replaced through
+        exc_info, never sent): each entry they made, unless written again
+        since, is as it was before them."""
+        table = self._table
+        with self._lock:
+            for key, previous, number in reversed(undo):
+                current = table.get(key)
+                if current is not None and current[2] == number:
+                    if previous is None:
+                        del table[key]
+                    else:
+                        table[key] = previous
+        undo.clear()
 
     def needed(self, started: int, listed: bool = True) -> bool:
         """Whether a response of a request marked ``started`` (``listed`` in
