@@ -267,6 +267,17 @@ def main(argv: list[str] | None = None) -> int:
             **settings,
         )
 
+    def busy() -> Any:
+        """The full stack with another request in flight throughout (as on
+        a server under concurrent load): every response with a carried
+        cookie goes through the race table (see wsgifix.races)."""
+        wrapped = stack()
+        layer = wrapped
+        while not isinstance(layer, wsgifix.CookieMiddleware):
+            layer = layer.app
+        layer.races.flying.append(None)  # what a request in flight leaves
+        return wrapped
+
     # (row, app, requests, the row whose time is its base, once, target);
     # "once": each request of the list is used once (requests unlike those
     # before), else the requests are copied in turn.
@@ -309,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
          False, ""),
         ("  direct clients, a new Host per request", stack(), direct_hosts,
          bare_row, True, ""),
+        ("  the same, another request in flight", busy(), full_env, bare_row,
+         False, ""),
         ("  the same, detect_races=false", stack(detect_races=False), full_env,
          bare_row, False, ""),
         ("  the same, cookie_policy=report", stack(cookie_policy="report"),
