@@ -275,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         layer = wrapped
         while not isinstance(layer, wsgifix.CookieMiddleware):
             layer = layer.app
+        assert layer.races is not None
         layer.races.flying.append(None)  # what a request in flight leaves
         return wrapped
 
