@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from wsgifix import config
 from wsgifix.memo import SecondSight
-from wsgifix.races import RaceDetector
+from wsgifix.races import RaceDetector, Undo
 from wsgifix.rules import (
     _MAX_KEY_TEXT,
     ERROR,
@@ -333,7 +333,7 @@ class CookieMiddleware:
         # wsgifix.findings (-1: none listed yet), and its race table writes;
         # see exc_info below.
         mark = -1
-        recorded: list[Any] | None = None
+        recorded: Undo | None = None
 
         # The app's arguments are typed Any on purpose: a compiled build
         # checks declared types, and the audit must pass on what an app
@@ -420,7 +420,7 @@ class CookieMiddleware:
         values: list[str],
         started: int,
         landed: bool = True,
-        recorded: list[Any] | None = None,
+        recorded: Undo | None = None,
     ) -> Any:
         """The headers to send for one response (its Set-Cookie ``values`` at
         ``positions``), its findings reported."""

@@ -35,11 +35,15 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Final
+from typing import Final
 
 MAX_ENTRIES: Final = 10_000
 MAX_AGE: Final = 60.0
 MAX_FLYING: Final = 4096
+
+_Entry = tuple[float, int, int]  # time written, new value digest, write number
+# What withdraw needs of one write: its key, the entry it replaced, its number.
+Undo = list[tuple[tuple[str, int], _Entry | None, int]]
 
 
 class RaceDetector:
@@ -61,7 +65,7 @@ class RaceDetector:
         self._lock = threading.Lock()
         # (name, incoming digest) -> (time written, new value digest, write
         # number), oldest write first (a write moves its key to the end).
-        self._table: dict[tuple[str, int], tuple[float, int, int]] = {}
+        self._table: dict[tuple[str, int], _Entry] = {}
         self.writes = 0  # responses recorded; a request's mark (see check)
         # The requests in flight, by id(environ) (see the module docstring).
         self.flying: list[None] = []
@@ -86,7 +90,7 @@ class RaceDetector:
         writes: dict[str, tuple[str, str]],
         started: int,
         now: float,
-        undo: list[Any] | None = None,
+        undo: Undo | None = None,
     ) -> list[str] | None:
         """Record one response's writes, ``{name: (incoming value, new
         value)}`` (values compared without surrounding spaces and tabs), at
@@ -119,7 +123,7 @@ class RaceDetector:
                 self._sweep(now)
         return raced
 
-    def withdraw(self, undo: list[Any]) -> None:
+    def withdraw(self, undo: Undo) -> None:
         """Take back writes recorded with ``undo`` (headers replaced through
         exc_info, never sent): each entry they made, unless written again
         since, is as it was before them."""
