@@ -129,9 +129,12 @@ def test_every_response_is_its_own_and_the_tables_stay_bounded(
     ]
     # These requests wrote more than MAX_ENTRIES distinct race keys (four
     # cookies with their own name or incoming value each) and more than
-    # _LOG_KEYS distinct (rule, cookie) log keys.
-    # Full, the race table drops its oldest eighth at once.
-    assert races.MAX_ENTRIES * 7 // 8 <= sizes["races"] <= races.MAX_ENTRIES
+    # _LOG_KEYS distinct (rule, cookie) log keys. A write is recorded only
+    # while another request is in flight (wsgifix.races), which is most of
+    # the time over several connections, not always.
+    assert 0 < sizes["races"] <= races.MAX_ENTRIES
+    # Every request of the load landed; this one is in flight.
+    assert sizes["races_flying"] == 1
     assert 0 < sizes["cookie_log"] <= cookies._LOG_KEYS
     assert sizes["recent"] == cookies._RECENT
     assert 0 < sizes["verdicts"] <= 2048
