@@ -583,6 +583,26 @@ DOMAIN_MISMATCH = [
         SAME,
         id="grandparent domain",
     ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain "is reported,
+    # not changed" (it stays invalid: nothing is fixed).
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=other.test",
+        HTTPS,
+        FIX,
+        ERROR,
+        False,
+        SAME,
+        id="__Host-: reported, not removed",
+    ),
+    pytest.param(
+        "__host-a=1; Domain=other.test",
+        HTTPS,
+        FIX,
+        ERROR,
+        False,
+        "__host-a=1; Domain=other.test; Path=/; Secure",
+        id="__Host- any case: Domain kept, the rest added",
+    ),
     # CONTRACT.md 7 order: an IP host gives domain-ip, not domain-mismatch.
     pytest.param(
         "a=1; Domain=lab.test", IP_HTTP, FIX, None, None, "a=1", id="IP host: domain-ip"
@@ -632,6 +652,17 @@ DOMAIN_PUBLIC_SUFFIX = [
         True,
         "a=; Max-Age=0",
         id="a deletion is fixed too",
+    ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed.
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=co.uk",
+        E("https://shop.co.uk/"),
+        FIX,
+        ERROR,
+        False,
+        SAME,
+        id="__Host-: reported, not removed",
     ),
     pytest.param(
         "a=1; Domain=co.uk", CO_UK, KEEP_DOMAIN, ERROR, False, SAME, id="keep"
@@ -803,6 +834,17 @@ DOMAIN_INVALID = [
         "a=; Domain=lab.test; Max-Age=0",
         id="deletion repaired",
     ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed (not even repaired).
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=lab.test:8080",
+        HTTPS,
+        FIX,
+        ERROR,
+        False,
+        SAME,
+        id="__Host-: reported, not repaired",
+    ),
     pytest.param(
         "a=1; Domain=lab.test:8080", HTTP, KEEP_DOMAIN, ERROR, False, SAME, id="keep"
     ),
@@ -850,6 +892,17 @@ DOMAIN_IP = [
     ),
     # CONTRACT.md 7 order: domain-ip before domain-public-suffix.
     pytest.param("a=1; Domain=co.uk", IP_HTTP, FIX, ERROR, True, "a=1", id="suffix"),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed.
+    pytest.param(
+        "__Host-a=1; Path=/; Domain=lab.test",
+        LOOPBACK4,
+        FIX,
+        ERROR,
+        False,
+        "__Host-a=1; Path=/; Domain=lab.test; Secure",
+        id="__Host-: reported, not removed",
+    ),
     pytest.param(
         "a=1; Domain=lab.test", IP_HTTP, KEEP_DOMAIN, ERROR, False, SAME, id="keep"
     ),
@@ -889,6 +942,26 @@ DOMAIN_EMPTY = [
     ),
     pytest.param(
         "a=1; domain=.; Path=/", HTTP, FIX, ERROR, True, "a=1; Path=/", id="dot, mid"
+    ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed.
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=",
+        HTTPS,
+        FIX,
+        WARNING,
+        False,
+        SAME,
+        id="__Host- Domain=: reported, not removed",
+    ),
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=.",
+        HTTPS,
+        FIX,
+        ERROR,
+        False,
+        SAME,
+        id="__Host- Domain=.: reported, not removed",
     ),
     pytest.param("a=1; Domain=", HTTP, KEEP_DOMAIN, WARNING, False, SAME, id="keep"),
     pytest.param("a=1; Domain=.", HTTP, KEEP_DOMAIN, ERROR, False, SAME, id="keep ."),
@@ -2383,6 +2456,17 @@ DUPLICATE_ATTR = [
         SAME,
         id="Domain, keep",
     ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed; its other repeats are still removed.
+    pytest.param(
+        "__Host-a=1; Secure; Secure; Path=/; Domain=x.test; Domain=lab.test",
+        HTTPS,
+        FIX,
+        INFO,
+        False,
+        "__Host-a=1; Secure; Path=/; Domain=x.test; Domain=lab.test",
+        id="__Host-: Domain repeats kept",
+    ),
     pytest.param("a=1; Path=/a; Path=/b", HTTP, REPORT, INFO, False, SAME, id="report"),
     pytest.param("a=1; Path=/", HTTP, FIX, None, None, SAME, id="once"),
     pytest.param("a=1;;", HTTP, FIX, None, None, SAME, id="empty attributes"),
@@ -2600,6 +2684,26 @@ FIXED = [
         HTTP,
         {"max-age-invalid": False, "duplicate-attr": True},
         id="warning without fix",
+    ),
+    # "fixed" follows the header as sent: a __Host- cookie's Domain stays
+    # (CONTRACT.md 7, host-prefix), so its error does, whatever was added.
+    pytest.param(
+        "__Host-a=1; Secure; Domain=other.test",
+        HTTPS,
+        {"domain-mismatch": False, "host-prefix": False},
+        id="__Host- Domain kept: error left",
+    ),
+    pytest.param(
+        "__Host-a=1; Path=/; Domain=co.uk",
+        E("https://shop.co.uk/"),
+        {"domain-public-suffix": False, "host-prefix": False},
+        id="__Host- Secure added, Domain kept: error left",
+    ),
+    pytest.param(
+        "__Host-a=1",
+        HTTPS,
+        {"host-prefix": True, "samesite-missing": False},
+        id="__Host- made valid",
     ),
 ]
 

@@ -78,9 +78,6 @@ class Issue(NamedTuple):
     message: str
     browsers: Verdicts
     fixes: tuple[Fix, ...]
-    #: False when the fixes leave the problem in place (a __Host- cookie
-    #: with a Domain or another Path gets Secure but stays invalid).
-    complete: bool = True
 
 
 class Request(NamedTuple):
@@ -383,13 +380,24 @@ def _domain_issue(
     )
 
 
+def _host_prefixed(c: SetCookie) -> bool:
+    return c.name.lower().startswith("__host-")
+
+
 def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     """domain-invalid, domain-empty, domain-ip, domain-public-suffix,
-    domain-mismatch: the first that applies (CONTRACT.md section 7)."""
+    domain-mismatch: the first that applies (CONTRACT.md section 7).
+
+    The Domain of a ``__Host-`` cookie is reported, not changed (CONTRACT.md
+    7, host-prefix): the app asked for a host-only prefix and a Domain,
+    which exclude each other, and wsgifix does not choose between them.
+    """
     raw = c.get("domain")
     if raw is None:
         return None
-    remove = Fix("remove", "domain", None, "domain")
+    prefixed = _host_prefixed(c)
+    remove = None if prefixed else Fix("remove", "domain", None, "domain")
+    left = " (a __Host- cookie: left as is)" if prefixed else ""
     if raw in ("", "."):
         severity = ERROR if raw == "." else WARNING
         return _domain_issue(
@@ -398,7 +406,8 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             c,
             e,
             f"Domain={raw} makes it host-only"
-            + (" and Chromium drops it" if raw == "." else ""),
+            + (" and Chromium drops it" if raw == "." else "")
+            + left,
             remove,
         )
     domain = raw.lower().removeprefix(".")
@@ -413,7 +422,8 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
         repaired = _repair_domain(domain)
         fix = remove
         if (
-            repaired is not None
+            not prefixed
+            and repaired is not None
             and _domain_matches(host, repaired)
             and (not is_public_suffix(repaired) or repaired == host)
         ):
@@ -424,7 +434,7 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             c,
             e,
             f"Domain={raw!r} is not a valid domain (a port, a trailing dot, '%', "
-            "spaces or non-ASCII)",
+            f"spaces or non-ASCII){left}",
             fix,
         )
     if _ip(host) is not None:
@@ -435,7 +445,8 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             ERROR,
             c,
             e,
-            f"the host {host} is an IP address and Domain={raw} is not that address",
+            f"the host {host} is an IP address and Domain={raw} is not that "
+            f"address{left}",
             remove,
         )
     if domain != host and is_public_suffix(domain):
@@ -444,19 +455,19 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             ERROR,
             c,
             e,
-            f"Domain={raw} is a public suffix, which no site may set cookies for",
+            f"Domain={raw} is a public suffix, which no site may set cookies for{left}",
             remove,
         )
     if not _domain_matches(host, domain):
-        keep_deletion = is_deletion(c)
+        if not left and is_deletion(c):
+            left = " (a deletion: left as is)"
         return _domain_issue(
             "domain-mismatch",
             ERROR,
             c,
             e,
-            f"Domain={raw} does not match the host {host}"
-            + (" (a deletion: left as is)" if keep_deletion else ""),
-            None if keep_deletion else remove,
+            f"Domain={raw} does not match the host {host}{left}",
+            None if left else remove,
         )
     return None
 
@@ -546,13 +557,12 @@ def host_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | No
         + ", ".join(problems)
         + "; browsers drop it (Chromium: InvalidPrefix)"
     )
-    issue = _secure_missing(
+    # A Domain or another Path is reported, not changed (CONTRACT.md 7),
+    # and Secure is added only on a trustworthy E: then the cookie stays
+    # invalid, which judge() sees when it judges the header it sends.
+    return _secure_missing(
         "host-prefix", ERROR, c, e, what, browsers, tuple(fixes), not secure
     )
-    # A Domain or another Path is reported, not changed (CONTRACT.md 7),
-    # and Secure is added only on a trustworthy E: the cookie stays invalid.
-    complete = path in (None, "/") and not has_domain and (secure or e.trustworthy)
-    return issue._replace(complete=complete)
 
 
 def secure_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
@@ -878,10 +888,12 @@ def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
         "one wins. Set each attribute once.",
         _v(STORED, STORED, STORED),
         # Removing earlier Domain attributes is a Domain edit: cookie_domain
-        # gates it (CONTRACT.md 7, "Setting gates").
+        # gates it (CONTRACT.md 7, "Setting gates"), and a __Host- cookie's
+        # Domain is reported, not changed (CONTRACT.md 7, host-prefix).
         tuple(
             Fix("dedupe", k, None, "domain" if k == "domain" else None)
             for k in repeated
+            if k != "domain" or not _host_prefixed(c)
         ),
     )
 
@@ -955,14 +967,7 @@ def judge(
         else:
             c = SetCookie.parse(header)
     seen: Seen = {}
-    issues: list[Issue] = []
-    for rule in COOKIE_RULES:
-        issue = rule(c, e, s, seen)
-        if issue is not None:
-            issues.append(issue)
-            # Only a rule that reports marks the cookie broken or empty.
-            if seen.get("broken") or seen.get("empty"):
-                break
+    issues = _issues(c, e, s, seen)
     silent: tuple[Fix, ...] = seen.get("silent", ())
     applied: list[bool] = []
     editor = c.edit()
@@ -986,11 +991,17 @@ def judge(
             new_header = header
             applied = [False] * len(applied)
     pairs = list(zip(issues, applied, strict=True))
-    error_left = False
-    for issue, done in pairs:
-        if issue.severity == ERROR and not (done and issue.complete):
-            error_left = True
-            break
+    # "fixed" means no error remains on the cookie as sent (CONTRACT.md 7):
+    # the sent header is judged again when the fixes changed a header that
+    # had an error. Fixes add no error (Secure only where E is trustworthy,
+    # SameSite=None only beside Secure), so a header without one needs no
+    # second look.
+    error_left = any(issue.severity == ERROR for issue in issues)
+    if error_left and new_header != header:
+        error_left = any(
+            issue.severity == ERROR
+            for issue in _issues(SetCookie.parse(new_header), e, s, {})
+        )
     findings = []
     for issue, done in pairs:
         message = issue.message + (_describe(issue.fixes) if done else "")
@@ -999,6 +1010,19 @@ def judge(
         )
         findings.append((finding, issue.browsers))
     return CookieReport(original, new_header, c.name, tuple(findings))
+
+
+def _issues(c: SetCookie, e: Request, s: Settings, seen: Seen) -> list[Issue]:
+    """Every per-cookie rule's issue with ``c``, in COOKIE_RULES order."""
+    issues: list[Issue] = []
+    for rule in COOKIE_RULES:
+        issue = rule(c, e, s, seen)
+        if issue is not None:
+            issues.append(issue)
+            # Only a rule that reports marks the cookie broken or empty.
+            if seen.get("broken") or seen.get("empty"):
+                break
+    return issues
 
 
 def _apply(editor: Any, fixes: Iterable[Fix], s: Settings) -> bool:
