@@ -2189,6 +2189,34 @@ LIFETIME_CAPPED = [
         SAME,
         id="Max-Age wins",
     ),
+    # RFC 6265bis 5.6.2: an invalid Max-Age is ignored, so Expires counts.
+    pytest.param(
+        f"a=1; Max-Age=junk; Expires={FAR}",
+        HTTP,
+        FIX,
+        INFO,
+        False,
+        SAME,
+        id="invalid Max-Age: Expires counts",
+    ),
+    pytest.param(
+        f"a=1; Expires={FAR}; Max-Age=",
+        HTTP,
+        FIX,
+        INFO,
+        False,
+        SAME,
+        id="empty Max-Age: Expires counts",
+    ),
+    pytest.param(
+        f"a=1; Max-Age=junk; Expires={PAST}",
+        HTTP,
+        FIX,
+        None,
+        None,
+        SAME,
+        id="invalid Max-Age, past Expires",
+    ),
     pytest.param(f"a=1; Expires={PAST}", HTTP, FIX, None, None, SAME, id="past"),
     pytest.param("a=1", HTTP, FIX, None, None, SAME, id="session cookie"),
 ]
@@ -2318,6 +2346,26 @@ EXPIRES_INVALID = [
         None,
         SAME,
         id="2-digit year",
+    ),
+    # 6265bis 5.6.2: an invalid Max-Age is ignored, so browsers read
+    # Expires (and both findings are reported).
+    pytest.param(
+        "a=1; Max-Age=junk; Expires=junk",
+        HTTP,
+        FIX,
+        WARNING,
+        False,
+        SAME,
+        id="invalid Max-Age too",
+    ),
+    pytest.param(
+        "a=1; Expires=junk; Max-Age=+5",
+        HTTP,
+        FIX,
+        WARNING,
+        False,
+        SAME,
+        id="Max-Age=+5 (Chromium reads it)",
     ),
     # 6265bis 5.7: with a valid Max-Age, Expires is not used (code's
     # choice: not reported).
@@ -2823,6 +2871,13 @@ BROWSER_VERDICTS = [
         "max-age-invalid",
         {"chromium": PROBLEM, "firefox": PROBLEM, "safari": PROBLEM},
         id="Max-Age=x ignored by all",
+    ),
+    pytest.param(
+        "a=1; Max-Age=+5; Expires=x",
+        HTTP,
+        "expires-invalid",
+        {"chromium": STORED, "firefox": PROBLEM, "safari": PROBLEM},
+        id="Expires=x beside Max-Age=+5: Chromium reads the Max-Age",
     ),
     pytest.param(
         "a=1; Domain=.",

@@ -829,12 +829,15 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
 
 
 def lifetime_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
-    """max-age-invalid, expires-invalid, lifetime-capped (one per cookie)."""
+    """max-age-invalid, or lifetime-capped by Max-Age. A valid Max-Age wins
+    over Expires (RFC 6265bis 5.7); an invalid one is ignored, and
+    :func:`expires_rules` judges the Expires browsers use instead."""
     max_age = c.get("max-age")
     if max_age is not None:
         seconds = parse_max_age(max_age)
         if seconds is None:
             plus = max_age_has_plus(max_age)
+            seen["max-age-plus"] = plus
             return Issue(
                 "max-age-invalid",
                 WARNING,
@@ -845,20 +848,33 @@ def lifetime_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
                 _v(STORED if plus else PROBLEM, PROBLEM, PROBLEM),
                 (),
             )
+        seen["lifetime"] = True
         if seconds > MAX_LIFETIME.total_seconds():
             return _capped(c, e)
-        return None
+    return None
+
+
+def expires_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
+    """expires-invalid, or lifetime-capped by Expires: when there is no
+    valid Max-Age (an invalid one is ignored, so browsers use Expires)."""
     expires = c.get("expires")
-    if expires is None:
+    if expires is None or seen.get("lifetime"):
         return None
     date = parse_cookie_date(expires)
     if date is None:
+        plus = seen.get("max-age-plus")
+        if plus is None:
+            what = "so it becomes a session cookie"
+        elif plus:  # Chromium reads Max-Age=+5, which then wins over Expires
+            what = "and Firefox and Safari ignore the Max-Age: a session cookie there"
+        else:
+            what = "and the Max-Age is ignored: a session cookie"
         return Issue(
             "expires-invalid",
             WARNING,
             f"{_who(c.name)} set on {e.url}: Expires={expires!r} is not a date "
-            "browsers read, so it becomes a session cookie. Use an HTTP date.",
-            _v(PROBLEM, PROBLEM, PROBLEM),
+            f"browsers read, {what}. Use an HTTP date.",
+            _v(STORED if plus else PROBLEM, PROBLEM, PROBLEM),
             (),
         )
     if date - datetime.now(UTC) > MAX_LIFETIME:
@@ -934,6 +950,7 @@ COOKIE_RULES: tuple[
     cross_site_set,
     path_rules,
     lifetime_rules,
+    expires_rules,
     duplicate_attr,
     httponly_missing,
 )
