@@ -966,16 +966,37 @@ DOMAIN_EMPTY = [
     pytest.param("a=1; Domain=", HTTP, KEEP_DOMAIN, WARNING, False, SAME, id="keep"),
     pytest.param("a=1; Domain=.", HTTP, KEEP_DOMAIN, ERROR, False, SAME, id="keep ."),
     pytest.param("a=1; Domain=.", HTTP, REPORT, ERROR, False, SAME, id="report"),
-    # Code's choice: cookie_domain=<domain> rewrites a non-empty Domain
-    # only, and blocks the removal (it is a Domain edit).
+    # CONTRACT.md 2 and 7: cookie_domain=<domain> rewrites every existing
+    # Domain attribute (like nginx proxy_cookie_domain), an empty one too,
+    # and the rewritten cookie is judged.
     pytest.param(
         "a=1; Domain=",
         HTTP,
         Settings(domain="lab.test"),
+        None,
+        None,
+        "a=1; Domain=lab.test",
+        id="cookie_domain=<domain> rewrites Domain=",
+    ),
+    pytest.param(
+        "a=1; Domain; Path=/",
+        HTTP,
+        Settings(domain="lab.test"),
+        None,
+        None,
+        "a=1; Domain=lab.test; Path=/",
+        id="cookie_domain=<domain> rewrites a Domain flag",
+    ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed, also by cookie_domain=<domain>.
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=",
+        HTTPS,
+        Settings(domain="lab.test"),
         WARNING,
         False,
         SAME,
-        id="cookie_domain=<domain> leaves Domain=",
+        id="cookie_domain=<domain> leaves a __Host- Domain=",
     ),
     pytest.param(
         "a=1; Domain=..", HTTP, FIX, None, None, "a=1", id="two dots: invalid"
@@ -3056,6 +3077,7 @@ CHANGED_IN_FIX_MODE = [
     pytest.param("a=1; Domain=other.test", HTTP, id="Domain removed"),
     pytest.param("a=1; Domain=lab.test:1", HTTP, id="Domain repaired"),
     pytest.param("a=1; Domain=.", HTTP, id="Domain=. removed"),
+    pytest.param("a=1; Domain=; Domain=x.test", HTTP, id="every Domain rewritten"),
     pytest.param("a=1", HTTP_DIR, id="Path added"),
     pytest.param("a=1; Path=/x; Path=/y", HTTP, id="duplicate removed"),
     pytest.param("a=1; SameSite=None", LOCALHOST, id="Secure for SameSite=None"),
@@ -3151,6 +3173,33 @@ GATES = [
     ),
     pytest.param(
         "a=1", HTTP, Settings(domain="lab.test"), "a=1", id="domain never added"
+    ),
+    # Every occurrence is rewritten, as nginx proxy_cookie_domain does: an
+    # earlier Domain=other.test would otherwise stay in the header (the
+    # duplicate is reported; removing it is a Domain edit the setting
+    # blocks).
+    pytest.param(
+        "a=1; Domain=other.test; Domain=x.test; Path=/",
+        HTTP,
+        Settings(domain="lab.test"),
+        "a=1; Domain=lab.test; Domain=lab.test; Path=/",
+        id="domain rewrite: every occurrence",
+    ),
+    pytest.param(
+        "a=1; Domain=.; Domain=",
+        HTTP,
+        Settings(domain="lab.test"),
+        "a=1; Domain=lab.test; Domain=lab.test",
+        id="domain rewrite: empty ones too",
+    ),
+    # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,
+    # not changed.
+    pytest.param(
+        "__Host-a=1; Secure; Path=/; Domain=old.test",
+        HTTPS,
+        Settings(domain="lab.test"),
+        "__Host-a=1; Secure; Path=/; Domain=old.test",
+        id="domain rewrite: __Host- exempt",
     ),
     pytest.param(
         "a=1; Domain=old.test",

@@ -508,6 +508,27 @@ EDIT_CASES = [
         f"a=b; Path=/new; Path={LONG}",
         id="replace skips too-long occurrences",
     ),
+    # replace_values: every occurrence (a rewrite such as nginx
+    # proxy_cookie_domain), flags and too-long ones too.
+    pytest.param(
+        f"a=b; Domain=x.test; domain=; Path=/; DOMAIN; Domain={LONG}",
+        [("replace_values", "domain", "lab.test")],
+        "a=b; Domain=lab.test; domain=lab.test; Path=/; DOMAIN=lab.test; "
+        "Domain=lab.test",
+        id="replace every occurrence",
+    ),
+    pytest.param(
+        "a=b; Path=/",
+        [("replace_values", "domain", "lab.test")],
+        "a=b; Path=/",
+        id="replace every occurrence of an absent attribute",
+    ),
+    pytest.param(
+        "a=b; Domain=x.test; Path=/",
+        [("remove", "domain"), ("replace_values", "domain", "lab.test")],
+        "a=b; Path=/",
+        id="replace every occurrence: removed ones stay removed",
+    ),
     # remove_earlier_duplicates: only the effective occurrence stays.
     pytest.param(
         "a=b; Path=/a; Secure; path=/b; PATH=/c",
@@ -582,6 +603,8 @@ def apply(header: str, edits: list[tuple[str, ...]]) -> str:
             editor.remove(key)
         elif op == "replace_value":
             editor.replace_value(key, *value)
+        elif op == "replace_values":
+            editor.replace_values(key, *value)
         else:
             editor.remove_earlier_duplicates(key)
     return editor.render()
@@ -642,6 +665,9 @@ def test_replace_value_rejects_unsafe_text() -> None:
     editor = SetCookie.parse("a=b; Path=/").edit()
     with pytest.raises(ValueError, match="control character"):
         editor.replace_value("path", "/\n")
+    with pytest.raises(ValueError, match="control character"):
+        editor.replace_values("path", "/;Domain=evil.test")
+    assert editor.changed is False
 
 
 # -- ParseCache --------------------------------------------------------------

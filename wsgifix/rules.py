@@ -970,19 +970,23 @@ def judge(
 ) -> CookieReport:
     """Run every per-cookie rule on one header and apply the allowed fixes.
 
-    With ``cookie_domain=<domain>`` (fix mode) an existing Domain is first
-    rewritten to that domain, like nginx ``proxy_cookie_domain``, and the
-    rules judge the rewritten cookie.
+    With ``cookie_domain=<domain>`` (fix mode) every existing Domain
+    attribute (``Domain=`` and ``Domain=.`` too, and each of a repeated
+    one) is first rewritten to that domain, like nginx
+    ``proxy_cookie_domain``, and the rules judge the rewritten cookie. A
+    ``__Host-`` cookie's Domain is reported, not changed (CONTRACT.md 7).
     """
     original = header
     c = cookie if cookie is not None else SetCookie.parse(header)
-    if s.policy == "fix" and s.domain not in ("auto", "keep") and c.get("domain"):
+    if s.policy == "fix" and s.domain not in ("auto", "keep") and not _host_prefixed(c):
         try:
-            header = c.edit().replace_value("domain", s.domain).render()
-        except (ValueError, KeyError):
+            rewrite = c.edit().replace_values("domain", s.domain)
+        except ValueError:  # a value the editor refuses: left as it is
             pass
         else:
-            c = SetCookie.parse(header)
+            if rewrite.changed:
+                header = rewrite.render()
+                c = SetCookie.parse(header)
     seen: Seen = {}
     issues = _issues(c, e, s, seen)
     silent: tuple[Fix, ...] = seen.get("silent", ())

@@ -507,6 +507,22 @@ class CookieEditor:
                 return self
         raise KeyError(key)
 
+    def replace_values(self, key: str, new_value: str) -> CookieEditor:
+        """Set the value of every occurrence of *key* (lower case).
+
+        Like :meth:`replace_value` for each one, also the earlier and the
+        too-long occurrences and flags (``Domain`` becomes
+        ``Domain=new_value``): a rewrite such as nginx
+        ``proxy_cookie_domain`` leaves no other value behind. Removed
+        occurrences stay removed; nothing changes when there is none.
+        """
+        _check_text("attribute value", new_value)
+        new_value = _canonical_value(key, new_value)
+        for index, item in enumerate(self.cookie._items):
+            if item[_KEY] == key and index not in self._removed:
+                self._values[index] = new_value
+        return self
+
     def remove_earlier_duplicates(self, key: str) -> CookieEditor:
         """Keep only the effective (last) occurrence of *key*.
 
