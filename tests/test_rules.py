@@ -1059,10 +1059,9 @@ DUPLICATE_COOKIE = [
         ["a"],
         id="same domain, other spelling",
     ),
-    # RFC 6265bis 5.1.4: no Path means the default-path.
-    pytest.param(
-        ["a=1; Path=/account", "a=2"], HTTP_DIR, ["a"], id="explicit = default-path"
-    ),
+    # RFC 6265bis 5.1.4: no Path means the default-path (here also the
+    # SCRIPT_NAME the missing-path fix gives it; see AS_SENT).
+    pytest.param(["a=1; Path=/app", "a=2"], MOUNT, ["a"], id="explicit = default-path"),
     pytest.param(["a=1", "a=2", "a=3"], HTTP, ["a", "a"], id="three times"),
     pytest.param(["a=1; Path=/x", "a=2; Path=/y"], HTTP, [], id="other paths"),
     pytest.param(["a=1", "b=1"], HTTP, [], id="other names"),
@@ -1077,6 +1076,75 @@ def test_duplicate_cookie(headers: list[str], e: Request, expected: list[str]) -
     mine = [f for f, _ in found if f.rule == "duplicate-cookie"]
     assert [f.cookie for f in mine] == expected
     assert all(f.severity == WARNING and f.fixed is False for f in mine)
+
+
+AS_SENT = [
+    # The response-level rules judge the cookies as sent: after the
+    # cookie_domain=<domain> rewrite (CONTRACT.md 2, like nginx
+    # proxy_cookie_domain) and the fixes of COOKIE_RULES.md.
+    pytest.param(
+        ["a=1; Path=/; Domain=other.test", "a=2; Path=/; Domain=lab.test"],
+        E("http://www.lab.test/"),
+        Settings(domain="lab.test"),
+        {"duplicate-cookie": ["a"], "domain-shadowing": []},
+        id="rewritten to one Domain: duplicates",
+    ),
+    pytest.param(
+        ["a=1; Path=/", "a=2; Path=/; Domain=."],
+        E("http://www.lab.test/"),
+        Settings(domain="lab.test"),
+        {"duplicate-cookie": [], "domain-shadowing": ["a"]},
+        id="Domain=. rewritten: shadowing, not a duplicate",
+    ),
+    pytest.param(
+        ["a=1; Domain=other.test", "a=2"],
+        HTTP,
+        FIX,
+        {"duplicate-cookie": ["a"], "domain-shadowing": []},
+        id="Domain removed: both host-only",
+    ),
+    pytest.param(
+        ["a=1", "a=2; Path=/"],
+        HTTP_DIR,
+        FIX,
+        {"duplicate-cookie": ["a"]},
+        id="Path=/ added: duplicates",
+    ),
+    # RFC 6265bis 5.1.4: no Path means the default-path, unless the
+    # missing-path fix gives it Path=/.
+    pytest.param(
+        ["a=1; Path=/account", "a=2"],
+        HTTP_DIR,
+        REPORT,
+        {"duplicate-cookie": ["a"]},
+        id="report: explicit = default-path",
+    ),
+    pytest.param(
+        ["a=1; Path=/account", "a=2"],
+        HTTP_DIR,
+        FIX,
+        {"duplicate-cookie": []},
+        id="fix: the default-path became Path=/",
+    ),
+    # RFC 6265bis 5.6.3: an empty Domain (after its leading "." is cut)
+    # leaves the cookie host-only, so nothing shadows it.
+    pytest.param(
+        ["a=1", "a=2; Domain=."],
+        HTTP,
+        REPORT,
+        {"duplicate-cookie": ["a"], "domain-shadowing": []},
+        id="report: Domain=. is host-only",
+    ),
+]
+
+
+@pytest.mark.parametrize(("headers", "e", "s", "expected"), AS_SENT)
+def test_response_rules_judge_the_cookies_as_sent(
+    headers: list[str], e: Request, s: Settings, expected: dict[str, list[str]]
+) -> None:
+    _, found = run(headers, e, s)
+    for rule, names in expected.items():
+        assert [f.cookie for f, _ in found if f.rule == rule] == names, rule
 
 
 def _sized(n: int, length: int) -> list[str]:

@@ -1134,22 +1134,27 @@ def one_line(text: str) -> str:
 
 
 class Summary(NamedTuple):
-    """What the response-level rules read of one cookie."""
+    """What the response-level rules read of one cookie, as sent.
+
+    ``path`` is the Path the app wrote, where the per-cookie rules read the
+    request's default-path when it is missing or relative (the cookie
+    layer keys its memo on that); ``sent_path`` is the Path as sent, which
+    a fix may have added or changed.
+    """
 
     name: str
-    domain: str  # lower-case, no leading dot; "" when there is no Domain
+    domain: str  # as sent: lower-case, no leading dot; "" when host-only
     path: str | None
-    has_domain: bool
+    has_domain: bool  # as sent; False for no Domain, Domain= and Domain=.
+    sent_path: str | None
 
 
-def summarize(c: SetCookie) -> Summary:
-    domain = c.get("domain")
-    return Summary(
-        c.name,
-        (domain or "").lower().removeprefix("."),
-        c.get("path"),
-        bool(domain),
-    )
+def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
+    """``c`` as the app wrote it, ``sent`` as it goes out (default: ``c``)."""
+    if sent is None:
+        sent = c
+    domain = (sent.get("domain") or "").lower().removeprefix(".")
+    return Summary(c.name, domain, c.get("path"), bool(domain), sent.get("path"))
 
 
 def response_rules(
@@ -1163,7 +1168,7 @@ def response_rules(
         with_domain: set[str] = set()
         without_domain: set[str] = set()
         for c in cookies:
-            key = (c.name, c.domain, c.path or default_path(e.path))
+            key = (c.name, c.domain, c.sent_path or default_path(e.path))
             if key in seen_keys:
                 found.append(
                     (
@@ -1348,10 +1353,13 @@ def audit(
         if entry is None:
             c = SetCookie.parse(header)
             report = judge(header, e, s, c)
+            # The response-level rules judge the cookies as sent (after the
+            # cookie_domain rewrite and the fixes).
+            sent = None if report.header == header else SetCookie.parse(report.header)
             entry = (
                 None if report.header == header else report.header[c.pair_end :],
                 _one_line_messages(report.issues),
-                summarize(c),
+                summarize(c, sent),
             )
             if (
                 cache is not None
