@@ -1956,3 +1956,60 @@ def test_bytes_in_headers_pass_through_and_a_bytes_value_is_logged(
     assert server.headers is headers
     (record,) = cookie_records(caplog)
     assert "headers sent unchanged" in record.getMessage()
+
+
+# -- verdicts that a clock instant changes are not kept --------------------------
+
+
+def http_date(seconds: float) -> str:
+    from email.utils import formatdate
+
+    return formatdate(time.time() + seconds, usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expires_in", "bound"),
+    [
+        pytest.param("", 30, True, id="expires in 30 s"),
+        pytest.param("", 600, False, id="expires in 10 min"),
+        pytest.param("", -600, False, id="expired 10 min ago"),
+        pytest.param("Max-Age=60; ", 30, False, id="Max-Age wins"),
+        pytest.param("Max-Age=x; ", 30, True, id="bad Max-Age"),
+        pytest.param("", 400 * 86400 + 30, True, id="cap near"),
+        pytest.param("", 400 * 86400 + 600, False, id="cap far"),
+        pytest.param("Expires=junk; ", None, False, id="no date"),
+        pytest.param("Path=/; ", None, False, id="no Expires"),
+    ],
+)
+def test_a_verdict_an_expires_instant_changes_is_time_bound(
+    attributes: str, expires_in: float | None, bound: bool
+) -> None:
+    if expires_in is not None:  # dated when the test runs
+        attributes += f"Expires={http_date(expires_in)}"
+    cookie = SetCookie.parse(f"a=1; {attributes}")
+    assert wsgifix.rules.time_bound(cookie, wsgifix.rules.VERDICT_TTL) is bound
+
+
+@pytest.mark.python_seams  # moves the wall clock the rules read
+def test_a_cookie_expiring_soon_is_judged_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    # C7 domain-mismatch: "remove Domain ... unless the cookie is a
+    # deletion". Expiring within the verdicts' lifetime, it becomes one: a
+    # kept verdict would still remove its Domain.
+    from datetime import datetime, timedelta
+
+    class Later(datetime):
+        shift = timedelta(0)
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.now(tz) + cls.shift
+
+    monkeypatch.setattr(wsgifix.rules, "datetime", Later)
+    header = f"a=1; Path=/; SameSite=Lax; Domain=other.test; Expires={http_date(30)}"
+    layer = CookieMiddleware(header_app([("Set-Cookie", header)]))
+    before, after = Server(), Server()
+    layer(make_environ(), before.start_response)
+    assert "Domain" not in before.headers[0][1]
+    Later.shift = timedelta(seconds=40)
+    layer(make_environ(), after.start_response)
+    assert after.headers == [("Set-Cookie", header)]  # a deletion: left as is

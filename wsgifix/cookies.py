@@ -603,6 +603,9 @@ class CookieMiddleware:
         memo: _Memo = (None, kept, [0.0], 0)
         if key is None:
             return fixed, memo
+        for summary in summaries:
+            if summary.time_bound:  # an Expires instant near: judged each time
+                return fixed, memo
         suffixes: list[str | None] = []
         for value, new, semi in zip(values, fixed, semis, strict=True):
             if new == value:

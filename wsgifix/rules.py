@@ -33,6 +33,7 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 DROPPED, STORED, PROBLEM = "dropped", "stored", "stored-with-problem"
 BROWSERS: Final = ("chromium", "firefox", "safari")
 MAX_LIFETIME = timedelta(days=400)
+VERDICT_TTL: Final = 60.0  # seconds a cached verdict lives at most
 MAX_COOKIES: Final = 20
 MAX_HEADER_BYTES: Final = 8192
 # CTL characters but the tab (RFC 6265bis 5.6: a cookie holding one is ignored).
@@ -1147,6 +1148,8 @@ class Summary(NamedTuple):
     path: str | None
     has_domain: bool  # as sent; False for no Domain, Domain= and Domain=.
     sent_path: str | None
+    # The verdict may change within VERDICT_TTL (see time_bound): not kept.
+    time_bound: bool = False
 
 
 def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
@@ -1154,7 +1157,35 @@ def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
     if sent is None:
         sent = c
     domain = (sent.get("domain") or "").lower().removeprefix(".")
-    return Summary(c.name, domain, c.get("path"), bool(domain), sent.get("path"))
+    return Summary(
+        c.name,
+        domain,
+        c.get("path"),
+        bool(domain),
+        sent.get("path"),
+        time_bound(c, VERDICT_TTL) or time_bound(sent, VERDICT_TTL),
+    )
+
+
+def time_bound(c: SetCookie, within: float) -> bool:
+    """Whether the verdict on ``c`` may change within ``within`` seconds:
+    the Expires browsers read (when there is no valid Max-Age) passes, and
+    the cookie becomes a deletion, or comes within 400 days, and is no
+    longer capped. Verdicts are kept for up to VERDICT_TTL: such a cookie's
+    is judged anew each time instead."""
+    expires = c.get("expires")
+    if expires is None:
+        return False
+    max_age = c.get("max-age")
+    if max_age is not None and parse_max_age(max_age) is not None:
+        return False  # a valid Max-Age wins: no wall-clock instant matters
+    date = parse_cookie_date(expires)
+    if date is None:
+        return False
+    left = (date - datetime.now(UTC)).total_seconds()
+    cap = MAX_LIFETIME.total_seconds()
+    # A second's slack either side: the clock moves while a response is judged.
+    return -1.0 <= left <= within + 1.0 or -1.0 <= left - cap <= within + 1.0
 
 
 def response_rules(
@@ -1239,7 +1270,7 @@ class VerdictCache:
     one set of :class:`Settings` (one wrapped app).
     """
 
-    def __init__(self, maxsize: int = 2048, ttl: float = 60.0) -> None:
+    def __init__(self, maxsize: int = 2048, ttl: float = VERDICT_TTL) -> None:
         self.maxsize = maxsize
         self.ttl = ttl
         self._data: dict[Any, Any] = {}
@@ -1366,6 +1397,7 @@ def audit(
                 and key is not None
                 and c.pair_end == pair_end
                 and report.header.startswith(header[:pair_end])
+                and not entry[2].time_bound
             ):
                 cache.put(key, entry)
             fixed.append(report.header)
