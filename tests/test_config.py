@@ -226,6 +226,7 @@ BAD = [
     pytest.param("trusted_hops", "65", id="hops too many"),
     pytest.param("trusted_hops", "two", id="hops word"),
     pytest.param("trusted_hops", True, id="hops bool"),
+    pytest.param("trusted_hops", "\u0663", id="hops non-ASCII digit"),
     pytest.param("trusted_headers", "x-real-ip", id="unknown header"),
     pytest.param("trusted_headers", "forwarded x-forwarded-for", id="forwarded + xff"),
     pytest.param(
@@ -243,6 +244,12 @@ BAD = [
     pytest.param("allowed_hosts", "[::1]:80", id="IPv6 with port"),
     pytest.param("allowed_hosts", "ex.com@evil", id="host with @"),
     pytest.param("allowed_hosts", "ex.com/x", id="host with /"),
+    # Choices: an address has no subdomains; an empty list would answer
+    # every request with 400.
+    pytest.param("allowed_hosts", "*.10.0.0.1", id="subdomains of an IP"),
+    pytest.param("allowed_hosts", ".10.0.0.1", id="dot IP"),
+    pytest.param("allowed_hosts", "*.[::1]", id="subdomains of IPv6"),
+    pytest.param("allowed_hosts", "", id="empty"),
     pytest.param("cookie_policy", "strict", id="policy word"),
     pytest.param("cookie_secure", "always", id="secure word"),
     pytest.param("cookie_samesite", "nope", id="samesite word"),

@@ -94,7 +94,11 @@ def _int_in(low: int, high: int | None) -> Callable[[object], int]:
             raise ValueError(f"{value!r} is not an integer")
         if isinstance(value, int):
             number = value
-        elif isinstance(value, str) and value.strip().isdigit():
+        elif (
+            isinstance(value, str)
+            and value.strip().isascii()
+            and value.strip().isdigit()
+        ):
             number = int(value.strip())
         else:
             raise ValueError(f"{value!r} is not an integer")
@@ -193,6 +197,8 @@ def to_allowed_hosts(value: object) -> tuple[str, ...]:
         except ValueError:
             pass
         else:
+            if bare != low:  # an address has no subdomains
+                raise ValueError(f"{item!r}: an IP address takes no '.' or '*.'")
             entries.append(f"[{bare}]" if ":" in bare else bare)
             continue
         from wsgifix.forwarded import HeaderError, parse_host
@@ -203,7 +209,12 @@ def to_allowed_hosts(value: object) -> tuple[str, ...]:
             raise ValueError(f"{item!r} is not a host name or IP address") from None
         if port is not None:
             raise ValueError(f"{item!r}: allowed_hosts entries carry no port")
+        if host.startswith("[") and bare != low:
+            raise ValueError(f"{item!r}: an IP address takes no '.' or '*.'")
         entries.append(low.removesuffix(".") if host.endswith(".") else low)
+    if not entries:
+        # Every request would get a 400: surely not what was meant.
+        raise ValueError("empty (no host would be served); '*' allows any host")
     return tuple(entries)
 
 
