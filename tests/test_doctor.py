@@ -335,3 +335,33 @@ def test_in_process_json_and_exit_1_without_trust(
     wide = next(c for c in doc["cookies"] if c["name"] == "wide")["findings"][0]
     assert wide["rule"] == "domain-mismatch"
     assert wide["fixed"] is True
+
+
+def test_in_process_a_host_header_given_replaces_the_urls(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # -H 'Host: ...' as with curl: the request goes to the URL, with that
+    # Host (it had been joined to the URL's: "lab.test, shop.test", a 400).
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, _ = doctor(
+        [
+            "--app",
+            "doctor_app:app",
+            "--url",
+            "http://lab.test/bad",
+            "-H",
+            "Host: shop.test",
+            "-H",
+            "X-Trace: a",
+            "-H",
+            "X-Trace: b",
+            "--json",
+        ],
+        capsys,
+    )
+    doc = json.loads(out)
+    assert doc["environ"]["before"]["HTTP_HOST"] == "shop.test"
+    assert doc["environ"]["after"]["HTTP_HOST"] == "shop.test"
+    assert doc["environ"]["before"]["HTTP_X_TRACE"] == "a, b"
+    assert doc["cookies"]  # the app answered: its cookies were judged
+    assert code == 1

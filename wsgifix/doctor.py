@@ -305,11 +305,16 @@ def diagnose_app(
         "wsgi.multiprocess": False,
         "wsgi.run_once": True,
     }
+    given: set[str] = set()
     for name, value in headers:
         key = "HTTP_" + name.upper().replace("-", "_")
         if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             key = key[5:]
-        environ[key] = f"{environ[key]}, {value}" if key in environ else value
+        # A header given replaces the URL's (-H 'Host: x', as curl does);
+        # given again, it is joined as a server joins repeated lines.
+        joined = key in given and key in environ
+        environ[key] = f"{environ[key]}, {value}" if joined else value
+        given.add(key)
     before = string_items(environ)
     seen: dict[str, Any] = {}
     statuses: list[str] = []
