@@ -365,3 +365,18 @@ def test_in_process_a_host_header_given_replaces_the_urls(
     assert doc["environ"]["before"]["HTTP_X_TRACE"] == "a, b"
     assert doc["cookies"]  # the app answered: its cookies were judged
     assert code == 1
+
+
+@pytest.mark.e2e
+def test_url_mode_reads_the_settings_the_rules_read(
+    served: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The good page's cookies are small; with cookie_max_size below their
+    # size browsers would drop them, and doctor says so. A bad value is a
+    # usage error in URL mode too (it had been ignored).
+    code, out, _ = doctor([served.url + "/good", "--cookie-max-size", "8"], capsys)
+    assert code == 1
+    assert "too-large" in out
+    code, _, err = doctor([served.url + "/good", "--cookie-max-size", "x"], capsys)
+    assert code == 2
+    assert "cookie_max_size" in err

@@ -254,16 +254,24 @@ def _table(doc: Mapping[str, Any], out: TextIO) -> None:
 
 
 def diagnose_url(
-    url: str, headers: Sequence[tuple[str, str]], *, insecure: bool, progress: TextIO
+    url: str,
+    headers: Sequence[tuple[str, str]],
+    *,
+    insecure: bool,
+    progress: TextIO,
+    settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fetch ``url`` and judge every hop's cookies (report only, as received)."""
+    """Fetch ``url`` and judge every hop's cookies (report only, as received;
+    of the ``settings``, the rules read ``cookie_max_size`` and
+    ``cookie_httponly``)."""
+    rules = Settings(policy="report")
+    if settings is not None:
+        rules = Settings.from_config({**settings, "cookie_policy": "report"})
     hops = fetch(url, headers, insecure=insecure, progress=progress)
     judged: Judged = []
     for hop_url, _, cookies in hops:
         if cookies:
-            _, found = audit(
-                cookies, request_for(hop_url, headers), Settings(policy="report")
-            )
+            _, found = audit(cookies, request_for(hop_url, headers), rules)
             judged.extend(found)
     return document(url, [(u, s) for u, s, _ in hops], judged)
 
@@ -368,18 +376,21 @@ def run(args: Any, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
 
     try:
         headers = parse_headers(args.header or [])
+        settings = {
+            name: getattr(args, name)
+            for name in config.SETTINGS
+            if getattr(args, name, None) is not None
+        }
+        try:  # a bad value is a usage error in either mode
+            resolved = config.resolve({**config.from_environ(environ), **settings})
+        except ValueError as exc:
+            raise DoctorError(str(exc)) from None
         if args.app:
             if not args.url:
                 raise DoctorError("--app needs --url")
             if args.target:
                 raise DoctorError("give either URL or --app/--url, not both")
-            settings = {
-                name: getattr(args, name)
-                for name in config.SETTINGS
-                if getattr(args, name, None) is not None
-            }
             try:
-                resolved = config.resolve({**config.from_environ(environ), **settings})
                 app = load_app(args.app)
             except ValueError as exc:
                 raise DoctorError(str(exc)) from None
@@ -401,7 +412,11 @@ def run(args: Any, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
             if not args.target:
                 raise DoctorError("give a URL, or --app MODULE:APP --url URL")
             doc = diagnose_url(
-                args.target, headers, insecure=args.insecure, progress=err
+                args.target,
+                headers,
+                insecure=args.insecure,
+                progress=err,
+                settings=resolved,
             )
             before = after = {}
     except DoctorError as exc:
