@@ -383,3 +383,24 @@ def test_wsgifix_serve_app_argument_from_cwd(server_factory: Any) -> None:
     )
     with urllib.request.urlopen(server.url + "/x", timeout=10) as resp:
         assert json.load(resp)["PATH_INFO"] == "/x"
+
+
+def test_config_into_a_closed_pipe_is_quiet() -> None:
+    # `wsgifix config | head -1`: the reader is gone before the output is
+    # written; no BrokenPipeError traceback (audit finding).
+    read, write = os.pipe()
+    os.close(read)  # nobody will read: the first write gets EPIPE
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "wsgifix", "config"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env={k: v for k, v in os.environ.items() if not k.startswith("WSGIFIX_")},
+        )
+    finally:
+        os.close(write)
+    assert "Traceback" not in proc.stderr
+    assert "BrokenPipeError" not in proc.stderr
+    assert proc.returncode == 0

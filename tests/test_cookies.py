@@ -2013,3 +2013,21 @@ def test_a_cookie_expiring_soon_is_judged_anew(monkeypatch: pytest.MonkeyPatch) 
     Later.shift = timedelta(seconds=40)
     layer(make_environ(), after.start_response)
     assert after.headers == [("Set-Cookie", header)]  # a deletion: left as is
+
+
+def test_secure_over_http_from_a_trusted_proxy_saying_http_advises_https() -> None:
+    # The trusted proxy's own X-Forwarded-Proto: http decided: trusting it
+    # again is no advice; the browser used http (audit finding).
+    stack = wsgifix.wrap(
+        header_app([("Set-Cookie", "sid=1; Path=/; Secure; SameSite=Lax")]),
+        trusted_proxies="127.0.0.1",
+    )
+    environ = make_environ(
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+        HTTP_X_FORWARDED_PROTO="http",
+    )
+    stack(environ, Server().start_response)
+    (finding,) = findings(environ)
+    assert finding.rule == "secure-over-http"
+    assert "redirect http to https" in finding.message

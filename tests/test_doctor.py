@@ -190,6 +190,10 @@ def test_broken_response_is_one_line_and_exit_2(
             id="bad setting",
         ),
         pytest.param(["--frobnicate"], id="unknown flag"),
+        pytest.param(
+            ["--app", "doctor_app:app", "--url", "http://x/", "--peer", "nope"],
+            id="peer not an IP",
+        ),
     ],
 )
 def test_usage_errors_exit_2(
@@ -335,6 +339,10 @@ def test_in_process_json_and_exit_1_without_trust(
     wide = next(c for c in doc["cookies"] if c["name"] == "wide")["findings"][0]
     assert wide["rule"] == "domain-mismatch"
     assert wide["fixed"] is True
+    # As the browser gets it: the Domain is gone, the cookie stored.
+    assert wide["browsers"] == dict.fromkeys(
+        ("chromium", "firefox", "safari"), "stored"
+    )
 
 
 def test_in_process_a_host_header_given_replaces_the_urls(

@@ -273,9 +273,15 @@ def _print_config(
     settings: Mapping[str, Any], sources: Mapping[str, str], out: TextIO
 ) -> int:
     width = max(len(name) for name in settings)
-    for name, value in settings.items():
-        text = config.text_of(value) or "(empty)"
-        out.write(f"{name:<{width}}  {text}  [{sources[name]}]\n")
+    try:
+        for name, value in settings.items():
+            text = config.text_of(value) or "(empty)"
+            out.write(f"{name:<{width}}  {text}  [{sources[name]}]\n")
+        out.flush()
+    except BrokenPipeError:
+        # The reader went away (wsgifix config | head -1): no traceback, and
+        # nothing left for the interpreter to flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
     return 0
 
 

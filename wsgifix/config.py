@@ -97,7 +97,7 @@ def _int_in(low: int, high: int | None) -> Callable[[object], int]:
         elif (
             isinstance(value, str)
             and value.strip().isascii()
-            and value.strip().isdigit()
+            and value.strip().removeprefix("-").isdigit()  # "-1": out of range
         ):
             number = int(value.strip())
         else:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import ipaddress
 import json
 import logging
 import ssl
@@ -38,7 +39,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from wsgifix import config
 from wsgifix.rules import (
@@ -196,6 +197,9 @@ def browsers_text(verdicts: Verdicts) -> dict[str, str]:
     return shown
 
 
+_STORED: Final = {family: "stored" for family in BROWSERS}
+
+
 def document(
     url: str, hops: Sequence[tuple[str, int]], judged: Judged
 ) -> dict[str, Any]:
@@ -208,7 +212,9 @@ def document(
                 "severity": finding.severity,
                 "message": finding.message,
                 "fixed": finding.fixed,
-                "browsers": browsers_text(verdicts),
+                # Judged as the browser gets the cookie: a fixed problem is
+                # gone from the header sent (doctor --app, fix mode).
+                "browsers": dict(_STORED) if finding.fixed else browsers_text(verdicts),
             }
         )
     return {
@@ -251,6 +257,19 @@ def _table(doc: Mapping[str, Any], out: TextIO) -> None:
         out.write("\n" + "\n".join(remedies) + "\n")
     verdict = "a browser drops a cookie" if doc["dropped"] else "no cookie is dropped"
     out.write(f"\nResult: {verdict}.\n")
+
+
+def _is_peer(text: str) -> bool:
+    """An address a server could report as REMOTE_ADDR."""
+    from wsgifix.trust import UNIX_PEERS
+
+    if text in UNIX_PEERS:
+        return True
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def diagnose_url(
@@ -388,6 +407,11 @@ def run(args: Any, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
         if args.app:
             if not args.url:
                 raise DoctorError("--app needs --url")
+            if not _is_peer(args.peer):
+                raise DoctorError(
+                    f"--peer {args.peer!r} is not an IP address (or 'localhost', "
+                    "a Unix-socket peer as waitress reports it)"
+                )
             if args.target:
                 raise DoctorError("give either URL or --app/--url, not both")
             try:

@@ -661,11 +661,14 @@ def https_without_secure(
 def _tls_hint(e: Request) -> str:
     if e.peer_hint:
         return e.peer_hint
+    # Also said when a trusted proxy's own X-Forwarded-Proto: http decided:
+    # then the client itself used http, which the second sentence covers.
     return (
-        "If a TLS proxy is in front, trust its X-Forwarded-Proto: "
-        "trusted_proxies=<the proxy's address>, trusted_headers=x-forwarded-proto, "
-        "and serve with `wsgifix serve` or waitress "
-        "clear_untrusted_proxy_headers=False."
+        "If a TLS proxy is in front, it must send X-Forwarded-Proto: https and "
+        "be trusted for it: trusted_proxies=<the proxy's address>, "
+        "trusted_headers=x-forwarded-proto, and serve with `wsgifix serve` or "
+        "waitress clear_untrusted_proxy_headers=False. If it already is, the "
+        "browser used plain http: redirect http to https at the proxy."
     )
 
 
