@@ -280,7 +280,7 @@ def control_char(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
     raw = c.raw
     if _CONTROL.search(raw) is not None:
         browsers = _dropped("DisallowedCharacter", "RejectedInvalidCharValue")
-    elif "\t" in c.name or "\t" in c.value:
+    elif "\t" in c.name or "\t" in c.value or ("\t" in raw and _tab_inside(c)):
         browsers = _v(DROPPED, STORED, STORED, ("DisallowedCharacter",))
     else:
         return None
@@ -292,6 +292,16 @@ def control_char(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
         browsers,
         (),
     )
+
+
+def _tab_inside(c: SetCookie) -> bool:
+    """A TAB inside an attribute's trimmed name or value, which Chromium
+    rejects as it does one in the cookie's value (measured: ``Path=/s<TAB>x``,
+    ``Foo=a<TAB>b``, ``Fo<TAB>o=ab`` dropped, DisallowedCharacter)."""
+    for a in c.attributes:
+        if "\t" in a.name or (a.value is not None and "\t" in a.value):
+            return True
+    return False
 
 
 def empty_cookie(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
@@ -308,19 +318,58 @@ def empty_cookie(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
     )
 
 
+def _value_prefix(c: SetCookie) -> str | None:
+    """``__Secure-`` or ``__Host-`` when a nameless cookie's value begins
+    with one (any case): RFC 6265bis 5.7 has browsers ignore it, lest it
+    pass for a prefixed cookie in the Cookie header (Chromium 156 drops it,
+    InvalidPrefix)."""
+    if c.name:
+        return None
+    value = c.value.lower()
+    if value.startswith("__secure-"):
+        return "__Secure-"
+    if value.startswith("__host-"):
+        return "__Host-"
+    return None
+
+
 def nameless(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     if c.name and not c.nameless:
         return None
+    # The pair is all value, and values are never shown (they may be
+    # secrets: findings reach logs and the inspector): its length only.
+    shown = f"a Set-Cookie on {e.url} has no name (its value, {len(c.value)} characters, is not shown)"
+    prefix = _value_prefix(c)
+    if prefix is not None:  # the prefix rule reports the drop
+        return Issue(
+            "nameless",
+            WARNING,
+            f"{shown}; its value begins with {prefix}, so browsers ignore it "
+            "(Chromium: InvalidPrefix). Use name=value.",
+            _dropped("InvalidPrefix", "RejectedInvalidPrefix"),
+            (),
+        )
     return Issue(
         "nameless",
         WARNING,
-        # The pair is all value, and values are never shown (they may be
-        # secrets: findings reach logs and the inspector): its length only.
-        f"a Set-Cookie on {e.url} has no name (its value, "
-        f"{len(c.value)} characters, is not shown); "
-        "browsers store it as a nameless cookie that servers cannot read back "
-        "by name. Use name=value.",
+        f"{shown}; browsers store it as a nameless cookie that servers cannot "
+        "read back by name. Use name=value.",
         _v(PROBLEM, PROBLEM, PROBLEM),
+        (),
+    )
+
+
+def _prefixed_value(rule: str, prefix: str, c: SetCookie, e: Request) -> Issue | None:
+    """A nameless cookie whose value begins with ``prefix``: dropped, and
+    nothing wsgifix may change helps (the name=value bytes are the app's)."""
+    if _value_prefix(c) != prefix:
+        return None
+    return Issue(
+        rule,
+        ERROR,
+        f"a Set-Cookie on {e.url} has no name and its value begins with {prefix}: "
+        "browsers ignore it (Chromium: InvalidPrefix). Give the cookie a name.",
+        _dropped("InvalidPrefix", "RejectedInvalidPrefix"),
         (),
     )
 
@@ -525,7 +574,7 @@ def _secure_missing(
 
 def host_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     if not c.name.lower().startswith("__host-"):
-        return None
+        return _prefixed_value("host-prefix", "__Host-", c, e)
     secure = c.has("secure")
     path = c.get("path")
     has_domain = c.attribute("domain") is not None
@@ -570,7 +619,7 @@ def host_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | No
 
 def secure_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     if not c.name.lower().startswith("__secure-"):
-        return None
+        return _prefixed_value("secure-prefix", "__Secure-", c, e)
     if not c.has("secure"):
         if seen.get("secure"):
             return None
