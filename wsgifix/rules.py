@@ -338,7 +338,10 @@ def nameless(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
         return None
     # The pair is all value, and values are never shown (they may be
     # secrets: findings reach logs and the inspector): its length only.
-    shown = f"a Set-Cookie on {e.url} has no name (its value, {len(c.value)} characters, is not shown)"
+    shown = (
+        f"a Set-Cookie on {e.url} has no name "
+        f"(its value, {len(c.value)} characters, is not shown)"
+    )
     prefix = _value_prefix(c)
     if prefix is not None:  # the prefix rule reports the drop
         return Issue(
