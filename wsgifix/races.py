@@ -67,7 +67,8 @@ class RaceDetector:
         # number), oldest write first (a write moves its key to the end).
         self._table: dict[tuple[str, int], _Entry] = {}
         self.writes = 0  # responses recorded; a request's mark (see check)
-        # The requests in flight, by id(environ) (see the module docstring).
+        # One item per request in flight (see the module docstring): the
+        # count is its length; list.append and list.pop are atomic.
         self.flying: list[None] = []
         self._swept = 0.0
         self._sweep_every = min(1.0, max_age / 4)  # seconds between age sweeps
