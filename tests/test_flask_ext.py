@@ -91,3 +91,61 @@ def test_session_changed_while_streaming_is_reported(
 def test_no_finding_without_a_late_change(path: str) -> None:
     _, findings = run(make_app(), path)
     assert [f for f in findings if f.rule == "session-after-stream"] == []
+
+
+def run_with_headers(app: flask.Flask, path: str) -> tuple[list[Any], list[Any]]:
+    wrapped = wsgifix.wrap(app.wsgi_app)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+    }
+    _, headers, _ = run_wsgi(wrapped, environ)
+    return headers, environ.get("wsgifix.findings", [])
+
+
+def test_a_change_an_earlier_after_request_hook_makes_is_sent() -> None:
+    # C4 compares "the session as saved with the headers": a hook that Flask
+    # runs after the extension's registration order still saves its change
+    # with the headers (audit finding: it had been reported).
+    app = flask.Flask(__name__)
+    app.secret_key = "test"
+
+    @app.after_request
+    def stamp(response: flask.Response) -> flask.Response:
+        flask.session["seen"] = 1  # saved by save_session, with the headers
+        return response
+
+    wsgifix_flask.init_app(app)
+
+    @app.get("/s")
+    def stream() -> Any:
+        return flask.Response(iter(["x"]))
+
+    headers, findings = run_with_headers(app, "/s")
+    assert any(name == "Set-Cookie" for name, _ in headers)
+    assert [f for f in findings if f.rule == "session-after-stream"] == []
+
+
+def test_watching_a_stream_does_not_mark_the_session_accessed() -> None:
+    # Flask adds "Vary: Cookie" when the session was accessed: an app that
+    # never touches it must not get one from the extension (HTTP caching).
+    app = flask.Flask(__name__)
+    app.secret_key = "test"
+    wsgifix_flask.init_app(app)
+
+    @app.get("/s")
+    def stream() -> Any:
+        return flask.Response(iter(["x"]))
+
+    headers, _ = run_with_headers(app, "/s")
+    assert [v for name, v in headers if name == "Vary"] == []

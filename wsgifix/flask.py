@@ -49,7 +49,12 @@ def init_app(app: flask.Flask) -> flask.Flask:
     def watch_stream(response: flask.Response) -> flask.Response:
         if not response.is_streamed:
             return response
-        session = flask.session._get_current_object()  # type: ignore[attr-defined]
+        # The session object itself: through flask.session Flask would mark
+        # it accessed, and save it with "Vary: Cookie" on every stream.
+        ctx = flask.globals.request_ctx._get_current_object()  # type: ignore[attr-defined]
+        session = getattr(ctx, "_session", None)
+        if session is None:  # a Flask whose context keeps it in .session
+            session = ctx.session
         environ = flask.request.environ
         before = _snapshot(app, session)
         url = flask.request.url
@@ -77,5 +82,8 @@ def init_app(app: flask.Flask) -> flask.Flask:
         response.call_on_close(compare)
         return response
 
-    app.after_request(watch_stream)
+    # After every other after_request function (Flask calls them in reverse
+    # order of registration, blueprints' first): the snapshot is then the
+    # session as save_session writes it, whatever hooks ran before.
+    app.after_request_funcs.setdefault(None, []).insert(0, watch_stream)
     return app
