@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from wsgifix import config
 from wsgifix.memo import SecondSight
-from wsgifix.races import RaceDetector, Undo
+from wsgifix.races import MAX_FLYING, RaceDetector, Taken, Undo
 from wsgifix.rules import (
     _MAX_KEY_TEXT,
     ERROR,
@@ -326,7 +326,10 @@ class CookieMiddleware:
         landed = True  # not (or no longer) listed in flight
         if races is not None:
             # In flight until its response is audited (see wsgifix.races).
-            races.flying.append(None)
+            flying = races.flying
+            flying.append(None)
+            if len(flying) > MAX_FLYING:
+                races.cut_back()
             started = races.writes
             landed = False
         # Where this layer's findings of the last call begin in
@@ -345,61 +348,86 @@ class CookieMiddleware:
             exc_info: Any = None,
         ) -> Any:
             nonlocal mark, landed, recorded
+            earlier_mark = mark
+            replaced: list[Finding] | None = None
+            taken: Taken | None = None
             if exc_info is not None and mark >= 0:
                 # The headers of an earlier call are replaced, never sent:
                 # their findings and race table writes go (PEP 3333 allows
-                # this before any body).
+                # this before any body; if the server says the body has
+                # begun, they come back below).
                 earlier = environ.get("wsgifix.findings")
                 if earlier is not None:
+                    replaced = earlier[mark:]
                     del earlier[mark:]
                 if recorded and races is not None:
-                    races.withdraw(recorded)
-            # Most responses set no cookie: one plain pass tells.
-            for header in headers:
-                name = header[0]
-                if name == "Set-Cookie" or (
-                    len(name) == 10 and name.lower() == "set-cookie"
-                ):
-                    break
-            else:
+                    taken = races.withdraw(recorded)
+            out = headers
+            try:
+                # Most responses set no cookie: one plain pass tells.
+                cookies = False
+                for header in headers:
+                    name = header[0]
+                    if name == "Set-Cookie" or (
+                        len(name) == 10 and name.lower() == "set-cookie"
+                    ):
+                        cookies = True
+                        break
+                if cookies:
+                    positions = []
+                    values = []
+                    for i, header in enumerate(headers):
+                        name = header[0]
+                        if name == "Set-Cookie" or (
+                            len(name) == 10 and name.lower() == "set-cookie"
+                        ):
+                            positions.append(i)
+                            values.append(header[1])
+                    listed = environ.get("wsgifix.findings")
+                    mark = len(listed) if listed is not None else 0
+                    if races is not None and recorded is None:
+                        recorded = []
+                    try:
+                        out = self._audit_headers(
+                            environ,
+                            headers,
+                            positions,
+                            values,
+                            started,
+                            landed,
+                            recorded,
+                        )
+                    except Exception:  # a bug here must not cost the response
+                        self._log_once(
+                            ("internal-error", None),
+                            logging.ERROR,
+                            "the Set-Cookie audit failed; headers sent unchanged",
+                            exc_info=True,
+                        )
+            finally:  # whatever the headers held: landed once
                 if not landed and races is not None:
                     landed = True
                     if races.flying:  # see RaceDetector.needed
                         races.flying.pop()
-                if exc_info is None:
-                    return start_response(status, headers)
-                return start_response(status, headers, exc_info)
-            positions = []
-            values = []
-            for i, header in enumerate(headers):
-                name = header[0]
-                if name == "Set-Cookie" or (
-                    len(name) == 10 and name.lower() == "set-cookie"
-                ):
-                    positions.append(i)
-                    values.append(header[1])
-            listed = environ.get("wsgifix.findings")
-            mark = len(listed) if listed is not None else 0
-            if races is not None and recorded is None:
-                recorded = []
-            try:
-                headers = self._audit_headers(
-                    environ, headers, positions, values, started, landed, recorded
-                )
-            except Exception:  # a bug here must not cost the response
-                self._log_once(
-                    ("internal-error", None),
-                    logging.ERROR,
-                    "the Set-Cookie audit failed; headers sent unchanged",
-                    exc_info=True,
-                )
-            if not landed and races is not None:
-                landed = True
-                if races.flying:
-                    races.flying.pop()
             if exc_info is None:
-                return start_response(status, headers)
-            return start_response(status, headers, exc_info)
+                return start_response(status, out)
+            try:
+                return start_response(status, out, exc_info)
+            except BaseException:
+                # The server refused: the earlier headers were sent and
+                # stand, with their findings and writes.
+                if replaced is not None or taken:
+                    listed = environ.get("wsgifix.findings")
+                    if listed is not None and earlier_mark >= 0:
+                        del listed[earlier_mark:]
+                        listed.extend(replaced or ())
+                    if races is not None:
+                        if recorded:
+                            races.withdraw(recorded)
+                        if taken:
+                            races.restore(taken)
+                    mark = earlier_mark
+                raise
 
         if races is None:
             return self.app(environ, audited_start_response)
@@ -410,6 +438,10 @@ class CookieMiddleware:
                 landed = True
                 if races.flying:
                     races.flying.pop()
+            if recorded:
+                # The app failed after start_response: the server answers
+                # with its own error page, without these cookies.
+                races.withdraw(recorded)
             raise
 
     def _audit_headers(

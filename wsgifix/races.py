@@ -24,10 +24,20 @@ audited), so ``flying`` counts the requests in flight and a response
 goes through the table only when another request is in flight or a write
 was recorded since its own request started. Requests one after another
 (one client, one connection) cost no lock, no hashing and no entry. A
-request that never reaches its response (an app that returns a body but
-never calls start_response, and the body is never iterated) stays
-counted: later responses then always go through the table, as they would
-without the count (the count can err only upwards; see ``needed``).
+request that never reaches its response stays counted: an app that
+returns a body but never calls start_response, and the body is never
+iterated or fails before its first item (the server then answers with
+its own error page; wsgifix never wraps the body, so it cannot see
+that). Later responses then always go through the table, as they would
+without the count: the count can err only upwards, and is cut back to
+half past MAX_FLYING (see ``cut_back``).
+
+Writes that never reached the browser are taken back (``withdraw``):
+headers replaced through exc_info, and the cookies of an app that raised
+after start_response (the server sends its error page instead; an app
+that wrote part of its body through ``write()`` first is the exception).
+If the server refuses the replacing headers because the first ones were
+sent, those are put back (``restore``).
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ MAX_FLYING: Final = 4096
 _Entry = tuple[float, int, int]  # time written, new value digest, write number
 # What withdraw needs of one write: its key, the entry it replaced, its number.
 Undo = list[tuple[tuple[str, int], _Entry | None, int]]
+# What withdraw took out, for restore: each key and the entry it held.
+Taken = list[tuple[tuple[str, int], _Entry]]
 
 
 class RaceDetector:
@@ -124,33 +136,50 @@ class RaceDetector:
                 self._sweep(now)
         return raced
 
-    def withdraw(self, undo: Undo) -> None:
-        """Take back writes recorded with ``undo`` (headers replaced through
-        exc_info, never sent): each entry they made, unless written again
-        since, is as it was before them."""
+    def withdraw(self, undo: Undo) -> Taken:
+        """Take back writes recorded with ``undo`` (headers never sent:
+        replaced through exc_info, or the app failed): each entry they made,
+        unless written again since, is as it was before them. Returns what
+        was taken, for :meth:`restore`."""
         table = self._table
+        taken: Taken = []
         with self._lock:
             for key, previous, number in reversed(undo):
                 current = table.get(key)
                 if current is not None and current[2] == number:
+                    taken.append((key, current))
                     if previous is None:
                         del table[key]
                     else:
                         table[key] = previous
         undo.clear()
+        return taken
+
+    def restore(self, taken: Taken) -> None:
+        """Put back writes :meth:`withdraw` took (the server refused the
+        replacing headers: the first ones were sent), unless a later write
+        holds their key now."""
+        table = self._table
+        with self._lock:
+            for key, entry in taken:
+                current = table.get(key)
+                if current is None or current[2] < entry[2]:
+                    table[key] = entry
 
     def needed(self, started: int, listed: bool = True) -> bool:
         """Whether a response of a request marked ``started`` (``listed`` in
         ``flying`` while it is audited) must go through the table: another
         request is in flight (it may need this write), or a write was
         recorded since the request started (this one may overwrite it)."""
-        flying = self.flying
-        if len(flying) > MAX_FLYING:
-            # Requests that never reached their response (see the module
-            # docstring): keep half, so the count stays above any real one
-            # and every response keeps going through the table.
-            del flying[MAX_FLYING // 2 :]
-        return len(flying) > listed or self.writes > started
+        return len(self.flying) > listed or self.writes > started
+
+    def cut_back(self) -> None:
+        """Past MAX_FLYING requests counted in flight (the cookie layer
+        appends one per request, on entry), those that never reached their
+        response (see the module docstring) are cut back to half: the count
+        stays above any real one, and every response keeps going through
+        the table."""
+        del self.flying[MAX_FLYING // 2 :]
 
     def _sweep(self, now: float) -> None:
         """Drop the oldest entries: past ``max_age``, and beyond
