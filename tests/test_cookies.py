@@ -579,11 +579,15 @@ def test_findings_are_appended_to_an_existing_list() -> None:
     assert rules_of(environ) == ["session-after-stream", "samesite-missing"]
 
 
-def test_no_findings_leave_no_key() -> None:
-    # Contract silent on a response with nothing to report; the code's choice:
-    # the key is only created when there is a finding (setdefault on report).
+def test_an_audited_response_without_findings_lists_none() -> None:
+    # C4: findings go to environ["wsgifix.findings"] (a list): a response
+    # with Set-Cookie and nothing to report leaves an empty one, so that
+    # code reading it finds the key (the code's choice; a response without
+    # Set-Cookie is not audited and leaves none).
     headers = [("Set-Cookie", "sid=1; Path=/; SameSite=Lax; HttpOnly")]
     _, environ, _ = run(header_app(headers))
+    assert environ["wsgifix.findings"] == []
+    _, environ, _ = run(header_app([("Content-Type", "text/plain")]))
     assert "wsgifix.findings" not in environ
 
 

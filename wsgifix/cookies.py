@@ -384,7 +384,11 @@ class CookieMiddleware:
                             positions.append(i)
                             values.append(header[1])
                     listed = environ.get("wsgifix.findings")
-                    mark = len(listed) if listed is not None else 0
+                    if listed is None:
+                        # An audited response always lists its findings,
+                        # none included (C4: "a list").
+                        environ["wsgifix.findings"] = listed = []
+                    mark = len(listed)
                     if races is not None and recorded is None:
                         recorded = []
                     try:
