@@ -363,9 +363,9 @@ class CookieMiddleware:
                 if recorded and races is not None:
                     taken = races.withdraw(recorded)
             out = headers
+            # Most responses set no cookie: one plain pass tells.
+            cookies = False
             try:
-                # Most responses set no cookie: one plain pass tells.
-                cookies = False
                 for header in headers:
                     name = header[0]
                     if name == "Set-Cookie" or (
@@ -373,46 +373,45 @@ class CookieMiddleware:
                     ):
                         cookies = True
                         break
-                if cookies:
-                    positions = []
-                    values = []
-                    for i, header in enumerate(headers):
-                        name = header[0]
-                        if name == "Set-Cookie" or (
-                            len(name) == 10 and name.lower() == "set-cookie"
-                        ):
-                            positions.append(i)
-                            values.append(header[1])
-                    listed = environ.get("wsgifix.findings")
-                    if listed is None:
-                        # An audited response always lists its findings,
-                        # none included (C4: "a list").
-                        environ["wsgifix.findings"] = listed = []
-                    mark = len(listed)
-                    if races is not None and recorded is None:
-                        recorded = []
-                    try:
-                        out = self._audit_headers(
-                            environ,
-                            headers,
-                            positions,
-                            values,
-                            started,
-                            landed,
-                            recorded,
-                        )
-                    except Exception:  # a bug here must not cost the response
-                        self._log_once(
-                            ("internal-error", None),
-                            logging.ERROR,
-                            "the Set-Cookie audit failed; headers sent unchanged",
-                            exc_info=True,
-                        )
-            finally:  # whatever the headers held: landed once
+            except BaseException:  # headers it cannot read: landed all the same
                 if not landed and races is not None:
                     landed = True
-                    if races.flying:  # see RaceDetector.needed
+                    if races.flying:
                         races.flying.pop()
+                raise
+            if cookies:
+                positions = []
+                values = []
+                for i, header in enumerate(headers):
+                    name = header[0]
+                    if name == "Set-Cookie" or (
+                        len(name) == 10 and name.lower() == "set-cookie"
+                    ):
+                        positions.append(i)
+                        values.append(header[1])
+                listed = environ.get("wsgifix.findings")
+                if listed is None:
+                    # An audited response always lists its findings, none
+                    # included (C4: "a list").
+                    environ["wsgifix.findings"] = listed = []
+                mark = len(listed)
+                if races is not None and recorded is None:
+                    recorded = []
+                try:
+                    out = self._audit_headers(
+                        environ, headers, positions, values, started, landed, recorded
+                    )
+                except Exception:  # a bug here must not cost the response
+                    self._log_once(
+                        ("internal-error", None),
+                        logging.ERROR,
+                        "the Set-Cookie audit failed; headers sent unchanged",
+                        exc_info=True,
+                    )
+            if not landed and races is not None:
+                landed = True
+                if races.flying:  # see RaceDetector.needed
+                    races.flying.pop()
             if exc_info is None:
                 return start_response(status, out)
             try:
