@@ -365,6 +365,8 @@ class CookieMiddleware:
             out = headers
             # Most responses set no cookie: one plain pass tells.
             cookies = False
+            positions: list[int] = []
+            values: list[Any] = []
             try:
                 for header in headers:
                     name = header[0]
@@ -373,22 +375,20 @@ class CookieMiddleware:
                     ):
                         cookies = True
                         break
+                if cookies:
+                    for i, header in enumerate(headers):
+                        name = header[0]
+                        if name == "Set-Cookie" or (
+                            len(name) == 10 and name.lower() == "set-cookie"
+                        ):
+                            positions.append(i)
+                            values.append(header[1])
             except BaseException:  # headers it cannot read: landed all the same
                 if not landed and races is not None:
                     landed = True
-                    if races.flying:
-                        races.flying.pop()
+                    races.land()
                 raise
             if cookies:
-                positions = []
-                values = []
-                for i, header in enumerate(headers):
-                    name = header[0]
-                    if name == "Set-Cookie" or (
-                        len(name) == 10 and name.lower() == "set-cookie"
-                    ):
-                        positions.append(i)
-                        values.append(header[1])
                 listed = environ.get("wsgifix.findings")
                 if listed is None:
                     # An audited response always lists its findings, none
@@ -410,26 +410,26 @@ class CookieMiddleware:
                     )
             if not landed and races is not None:
                 landed = True
-                if races.flying:  # see RaceDetector.needed
-                    races.flying.pop()
+                races.land()
             if exc_info is None:
                 return start_response(status, out)
             try:
                 return start_response(status, out, exc_info)
             except BaseException:
                 # The server refused: the earlier headers were sent and
-                # stand, with their findings and writes.
-                if replaced is not None or taken:
-                    listed = environ.get("wsgifix.findings")
-                    if listed is not None and earlier_mark >= 0:
-                        del listed[earlier_mark:]
-                        listed.extend(replaced or ())
-                    if races is not None:
-                        if recorded:
-                            races.withdraw(recorded)
-                        if taken:
-                            races.restore(taken)
-                    mark = earlier_mark
+                # stand, with their findings and writes; this call's go.
+                listed = environ.get("wsgifix.findings")
+                if listed is not None:
+                    if cookies:
+                        del listed[mark:]
+                    if replaced:
+                        listed.extend(replaced)
+                if races is not None:
+                    if recorded:
+                        races.withdraw(recorded)
+                    if taken:
+                        races.restore(taken)
+                mark = earlier_mark
                 raise
 
         if races is None:
@@ -439,8 +439,7 @@ class CookieMiddleware:
         except BaseException:
             if not landed:  # landed without a response
                 landed = True
-                if races.flying:
-                    races.flying.pop()
+                races.land()
             if recorded:
                 # The app failed after start_response: the server answers
                 # with its own error page, without these cookies.

@@ -29,8 +29,8 @@ returns a body but never calls start_response, and the body is never
 iterated or fails before its first item (the server then answers with
 its own error page; wsgifix never wraps the body, so it cannot see
 that). Later responses then always go through the table, as they would
-without the count: the count can err only upwards, and is cut back to
-half past MAX_FLYING (see ``cut_back``).
+without the count: the count can err only upwards; past MAX_FLYING it
+is cut back and every response goes through the table (``cut_back``).
 
 Writes that never reached the browser are taken back (``withdraw``):
 headers replaced through exc_info, and the cookies of an app that raised
@@ -82,6 +82,7 @@ class RaceDetector:
         # One item per request in flight (see the module docstring): the
         # count is its length; list.append and list.pop are atomic.
         self.flying: list[None] = []
+        self.saturated = False  # see cut_back
         self._swept = 0.0
         self._sweep_every = min(1.0, max_age / 4)  # seconds between age sweeps
 
@@ -171,15 +172,25 @@ class RaceDetector:
         ``flying`` while it is audited) must go through the table: another
         request is in flight (it may need this write), or a write was
         recorded since the request started (this one may overwrite it)."""
-        return len(self.flying) > listed or self.writes > started
+        return self.saturated or len(self.flying) > listed or self.writes > started
 
     def cut_back(self) -> None:
         """Past MAX_FLYING requests counted in flight (the cookie layer
-        appends one per request, on entry), those that never reached their
-        response (see the module docstring) are cut back to half: the count
-        stays above any real one, and every response keeps going through
-        the table."""
+        appends one per request, on entry: requests that never reached
+        their response, see the module docstring, or truly that many), the
+        list is cut back to half and the detector stays *saturated*: every
+        response goes through the table from then on, whatever the count
+        (which may then be below the real one)."""
+        self.saturated = True
         del self.flying[MAX_FLYING // 2 :]
+
+    def land(self) -> None:
+        """A request counted in flight has been audited (the cookie layer
+        calls this once per request)."""
+        try:
+            self.flying.pop()
+        except IndexError:  # cut back below the real count (see cut_back)
+            return
 
     def _sweep(self, now: float) -> None:
         """Drop the oldest entries: past ``max_age``, and beyond

@@ -33,7 +33,10 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 DROPPED, STORED, PROBLEM = "dropped", "stored", "stored-with-problem"
 BROWSERS: Final = ("chromium", "firefox", "safari")
 MAX_LIFETIME = timedelta(days=400)
-VERDICT_TTL: Final = 60.0  # seconds a cached verdict lives at most
+VERDICT_TTL: Final = 60.0  # seconds a cache keeps an entry at most
+# A verdict can pass through three caches in turn (per header, per response
+# on any host, per response on this host), each keeping it up to VERDICT_TTL.
+_KEPT_AT_MOST: Final = 3 * VERDICT_TTL
 MAX_COOKIES: Final = 20
 MAX_HEADER_BYTES: Final = 8192
 # CTL characters but the tab (RFC 6265bis 5.6: a cookie holding one is ignored).
@@ -1220,7 +1223,7 @@ def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
         c.get("path"),
         bool(domain),
         sent.get("path"),
-        time_bound(c, VERDICT_TTL) or time_bound(sent, VERDICT_TTL),
+        time_bound(c, _KEPT_AT_MOST) or time_bound(sent, _KEPT_AT_MOST),
     )
 
 
@@ -1228,8 +1231,9 @@ def time_bound(c: SetCookie, within: float) -> bool:
     """Whether the verdict on ``c`` may change within ``within`` seconds:
     the Expires browsers read (when there is no valid Max-Age) passes, and
     the cookie becomes a deletion, or comes within 400 days, and is no
-    longer capped. Verdicts are kept for up to VERDICT_TTL: such a cookie's
-    is judged anew each time instead."""
+    longer capped. A verdict may be kept for up to three VERDICT_TTLs (it
+    passes from cache to cache): such a cookie's is judged anew each time
+    instead."""
     expires = c.get("expires")
     if expires is None:
         return False
