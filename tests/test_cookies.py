@@ -1269,19 +1269,29 @@ def test_an_app_failing_after_start_response_takes_its_writes_back() -> None:
     assert failing.races.flying == []
 
 
+def late_error_app(first: Headers, then: Headers) -> Any:
+    """Starts a response with ``first``, then calls start_response with
+    exc_info and ``then`` (an error page; the test's Server refuses it once
+    a response was started, as a server does after sending the headers)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", first)
+        try:
+            raise Boom
+        except Boom:
+            start_response("500 Error", then, sys.exc_info())
+        return [b"never"]
+
+    return app
+
+
 def test_exc_info_after_the_headers_went_out_keeps_the_first_response() -> None:
     # PEP 3333: start_response with exc_info after the headers were sent
     # raises; the first response stands, with its findings and race table
     # writes (C4: "exc_info passes through"; audit finding).
-    def late_error(environ: dict[str, Any], start_response: Any) -> Any:
-        start_response("200 OK", [("Set-Cookie", "a=1")])
-        try:
-            raise Boom
-        except Boom:
-            start_response("500 Error", [("Set-Cookie", "b=2")], sys.exc_info())
-        return [b"never"]
-
-    layer = CookieMiddleware(late_error)
+    layer = CookieMiddleware(
+        late_error_app([("Set-Cookie", "a=1")], [("Set-Cookie", "b=2")])
+    )
     assert layer.races is not None
     held = hold_a_request(layer.races)  # every write goes to the table
     environ = make_environ(HTTP_COOKIE="a=0")
@@ -1299,15 +1309,9 @@ def test_a_refused_exc_info_call_after_a_response_without_cookies() -> None:
     # The first headers (no Set-Cookie) went out; the error page's cookie is
     # refused by the server with them: it lists and writes nothing (review
     # finding: its findings and race write had stayed).
-    def late_error(environ: dict[str, Any], start_response: Any) -> Any:
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        try:
-            raise Boom
-        except Boom:
-            start_response("500 Error", [("Set-Cookie", "a=2")], sys.exc_info())
-        return [b"never"]
-
-    layer = CookieMiddleware(late_error)
+    layer = CookieMiddleware(
+        late_error_app([("Content-Type", "text/plain")], [("Set-Cookie", "a=2")])
+    )
     assert layer.races is not None
     held = hold_a_request(layer.races)  # every write goes to the table
     environ = make_environ(HTTP_COOKIE="a=0")

@@ -49,7 +49,8 @@ def make_app() -> flask.Flask:
     return app
 
 
-def run(app: flask.Flask, path: str) -> tuple[bytes, list[Any]]:
+def serve(app: flask.Flask, path: str) -> tuple[list[Any], bytes, list[Any]]:
+    """The response's headers and body, and the request's findings."""
     wrapped = wsgifix.wrap(app.wsgi_app)
     environ = {
         "REQUEST_METHOD": "GET",
@@ -65,8 +66,13 @@ def run(app: flask.Flask, path: str) -> tuple[bytes, list[Any]]:
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": sys.stderr,
     }
-    _, _, body = run_wsgi(wrapped, environ)
-    return body, environ.get("wsgifix.findings", [])
+    _, headers, body = run_wsgi(wrapped, environ)
+    return headers, body, environ.get("wsgifix.findings", [])
+
+
+def run(app: flask.Flask, path: str) -> tuple[bytes, list[Any]]:
+    _, body, findings = serve(app, path)
+    return body, findings
 
 
 def test_session_changed_while_streaming_is_reported(
@@ -93,26 +99,6 @@ def test_no_finding_without_a_late_change(path: str) -> None:
     assert [f for f in findings if f.rule == "session-after-stream"] == []
 
 
-def run_with_headers(app: flask.Flask, path: str) -> tuple[list[Any], list[Any]]:
-    wrapped = wsgifix.wrap(app.wsgi_app)
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "localhost",
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-    }
-    _, headers, _ = run_wsgi(wrapped, environ)
-    return headers, environ.get("wsgifix.findings", [])
-
-
 def test_a_change_an_earlier_after_request_hook_makes_is_sent() -> None:
     # C4 compares "the session as saved with the headers": a hook that Flask
     # runs after the extension's registration order still saves its change
@@ -131,7 +117,7 @@ def test_a_change_an_earlier_after_request_hook_makes_is_sent() -> None:
     def stream() -> Any:
         return flask.Response(iter(["x"]))
 
-    headers, findings = run_with_headers(app, "/s")
+    headers, _, findings = serve(app, "/s")
     assert any(name == "Set-Cookie" for name, _ in headers)
     assert [f for f in findings if f.rule == "session-after-stream"] == []
 
@@ -147,5 +133,5 @@ def test_watching_a_stream_does_not_mark_the_session_accessed() -> None:
     def stream() -> Any:
         return flask.Response(iter(["x"]))
 
-    headers, _ = run_with_headers(app, "/s")
+    headers, _, _ = serve(app, "/s")
     assert [v for name, v in headers if name == "Vary"] == []
