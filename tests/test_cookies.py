@@ -1923,10 +1923,12 @@ def test_the_request_path_is_in_the_memo_only_where_a_rule_reads_it(
 ) -> None:
     """URLs with ids (/orders/1/edit, /orders/2/edit) share one entry when
     every cookie has an absolute Path; otherwise each directory is judged,
-    and its messages name it."""
+    and its messages name it. (Each path twice: an entry is kept from the
+    second sight of its key.)"""
     layer = CookieMiddleware(header_app([("Set-Cookie", cookie)]))
     seen = []
-    for path in ("/orders/1/edit", "/orders/2/edit", "/orders/3/edit", "/x/y"):
+    paths = ("/orders/1/edit", "/orders/2/edit", "/orders/3/edit", "/x/y")
+    for path in [p for p in paths for _ in range(2)]:
         environ = make_environ(PATH_INFO=path)
         fresh = make_environ(PATH_INFO=path)
         server = Server()
@@ -1940,7 +1942,33 @@ def test_the_request_path_is_in_the_memo_only_where_a_rule_reads_it(
         seen.append(findings(environ))
     assert len(layer.responses) == entries
     if entries > 1:
-        assert "/orders/2" in " ".join(f.message for f in seen[1])
+        assert "/orders/2" in " ".join(f.message for f in seen[2])
+        assert "/orders/2" in " ".join(f.message for f in seen[3])
+
+
+def test_a_response_is_remembered_from_its_second_sight() -> None:
+    """What an app sends once (a new directory for a cookie without Path,
+    a Path of its own) leaves no memo entry and evicts none; what it sends
+    again is remembered, and then answered without the rules."""
+    layer = CookieMiddleware(header_app([("Set-Cookie", "sid=1; HttpOnly")]))
+    kept = make_environ(PATH_INFO="/kept/page")
+    layer(dict(kept), Server().start_response)
+    assert len(layer.responses) == 0  # judged, not kept
+    layer(dict(kept), Server().start_response)
+    assert len(layer.responses) == 1
+    assert len(layer.verdicts) == 1
+    for i in range(layer.responses.maxsize + 10):  # each directory once
+        layer(make_environ(PATH_INFO=f"/d{i}/page"), Server().start_response)
+    assert len(layer.responses) == 1  # nothing added, the kept entry stays
+    assert len(layer.verdicts) == 1
+
+    environ = dict(kept)
+    layer(environ, Server().start_response)  # from the memo
+    first = dict(kept)
+    CookieMiddleware(header_app([("Set-Cookie", "sid=1; HttpOnly")]))(
+        first, Server().start_response
+    )
+    assert findings(environ) == findings(first)
 
 
 @pytest.mark.parametrize("space", [" ", "\t", " \t "])

@@ -666,7 +666,7 @@ class CookieMiddleware:
         from the host's second such response: a stream of hosts seen once
         (a client inventing them) then leaves nothing behind."""
         if self._hosts_seen.second(key[1]):
-            self.responses.put(tuple(key), memo)
+            self.responses.put(tuple(key), memo, admitted=True)
 
     def _on_host(
         self, hostless: list[Any], environ: WSGIEnvironment, now: float

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final, NamedTuple
 
+from wsgifix.memo import SecondSight
 from wsgifix.setcookie import (
     SetCookie,
     max_age_has_plus,
@@ -1329,12 +1330,20 @@ class VerdictCache:
     request the rules read. Bounded in entries, and emptied every minute so
     that date-based verdicts (Expires) do not go stale. One cache serves
     one set of :class:`Settings` (one wrapped app).
+
+    An entry is kept from the second time its key is put (see
+    :class:`wsgifix.memo.SecondSight`): what an app sends once (a Path or
+    Expires of its own per response, a client's new directory for cookies
+    without Path) is judged and forgotten, costing no entry, no eviction
+    and no garbage-collector work; what it sends again is judged once more
+    and then remembered.
     """
 
     def __init__(self, maxsize: int = 2048, ttl: float = VERDICT_TTL) -> None:
         self.maxsize = maxsize
         self.ttl = ttl
         self._data: dict[Any, Any] = {}
+        self._seen = SecondSight(maxsize)  # hashes of keys put once
         self._born = _now()
 
     def __len__(self) -> int:
@@ -1351,7 +1360,11 @@ class VerdictCache:
             self._born = now
         return self._data
 
-    def put(self, key: Any, value: Any) -> None:
+    def put(self, key: Any, value: Any, admitted: bool = False) -> None:
+        """Keep ``value`` under ``key`` if the key was put before (or the
+        caller ``admitted`` it, having seen it twice itself)."""
+        if not admitted and not self._seen.second(hash(key)):
+            return
         if len(self._data) >= self.maxsize:
             self._data = {}
         self._data[key] = value
