@@ -8,8 +8,10 @@ lost. The second response is the one reported.
 
 Only requests that carried N are compared, and only a different new value
 counts. Values never stay in memory: they are compared through a keyed
-hash, Python's SipHash (keyed per process) of the value mixed with a random
-salt per detector, 64 bits kept per value. The table is bounded in
+hash, Python's SipHash (keyed per process) of the value with a random salt
+per detector, 64 bits kept per value; a write's key is such a hash of the
+cookie's name and incoming value (a plain integer: no tuple to hash again
+on every table operation). The table is bounded in
 entries (checked on every write; a full table loses its oldest eighth) and
 in age (swept at most once a second), and guarded by a lock.
 
@@ -53,13 +55,13 @@ MAX_FLYING: Final = 4096
 
 _Entry = tuple[float, int, int]  # time written, new value digest, write number
 # What withdraw needs of one write: its key, the entry it replaced, its number.
-Undo = list[tuple[tuple[str, int], _Entry | None, int]]
+Undo = list[tuple[int, _Entry | None, int]]
 # What withdraw took out, for restore: each key and the entry it held.
-Taken = list[tuple[tuple[str, int], _Entry]]
+Taken = list[tuple[int, _Entry]]
 
 
 class RaceDetector:
-    """Remembers, per (cookie name, incoming value digest), the last write.
+    """Remembers, per (cookie name, incoming value) digest, the last write.
 
     ``check(name, incoming, new, started)`` records this response's write
     and returns True when another response, finished after this request
@@ -75,9 +77,9 @@ class RaceDetector:
         self.max_age = max_age
         self._salt = int.from_bytes(os.urandom(8), "big") >> 1
         self._lock = threading.Lock()
-        # (name, incoming digest) -> (time written, new value digest, write
-        # number), oldest write first (a write moves its key to the end).
-        self._table: dict[tuple[str, int], _Entry] = {}
+        # digest of (name, incoming) -> (time written, new value digest,
+        # write number), oldest write first (a write moves its key to the end).
+        self._table: dict[int, _Entry] = {}
         self.writes = 0  # responses recorded; a request's mark (see check)
         # One item per request in flight (see the module docstring): the
         # count is its length; list.append and list.pop are atomic.
@@ -91,7 +93,7 @@ class RaceDetector:
 
     def digest(self, value: str) -> int:
         """A keyed hash of a cookie value (the value itself is not kept)."""
-        return hash(value) ^ self._salt
+        return hash((value, self._salt))
 
     def check(self, name: str, incoming: str, new: str, started: int) -> bool:
         """Record this write (``started``: the request's mark, see the
@@ -115,11 +117,13 @@ class RaceDetector:
         salt = self._salt
         table = self._table
         raced = None
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             self.writes = number = self.writes + 1
-            for name, (incoming, new) in writes.items():
-                key = (name, hash(incoming) ^ salt)
-                digest = hash(new.strip(" \t")) ^ salt
+            for name, pair in writes.items():
+                key = hash((name, pair[0], salt))
+                digest = hash((pair[1].strip(" \t"), salt))
                 previous = table.pop(key, None)
                 table[key] = (now, digest, number)
                 if undo is not None:
@@ -135,6 +139,8 @@ class RaceDetector:
                         raced.append(name)
             if len(table) > self.max_entries or now - self._swept > self._sweep_every:
                 self._sweep(now)
+        finally:
+            lock.release()
         return raced
 
     def withdraw(self, undo: Undo) -> Taken:
