@@ -2164,3 +2164,32 @@ def test_secure_over_http_from_a_trusted_proxy_saying_http_advises_https() -> No
     (finding,) = findings(environ)
     assert finding.rule == "secure-over-http"
     assert "redirect http to https" in finding.message
+
+
+@pytest.mark.parametrize("at", [0, 255, 256, 4000])
+@pytest.mark.parametrize("char", ["\x00", "\t", "\x1f", "\x7f", "\x80", "é", "€"])
+def test_a_long_cookie_value_with_a_control_is_not_answered_from_the_memo(
+    at: int, char: str
+) -> None:
+    """A remembered response shape whose value now holds a control or
+    non-ASCII character anywhere (long values are read as octets) is
+    judged again: the findings are those of a layer that never saw it."""
+    attributes = "; Path=/; Secure; HttpOnly; SameSite=Lax"
+    current = ["sid=" + "a" * (at + 11) + attributes]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Set-Cookie", current[0])])
+        return [b"ok"]
+
+    layer = CookieMiddleware(app)
+    for _ in range(3):  # remembered from the second
+        layer(make_environ(**HTTPS), Server().start_response)
+    current[0] = "sid=" + "a" * at + char + "b" * 10 + attributes
+    environ = make_environ(**HTTPS)
+    layer(environ, Server().start_response)
+    fresh = make_environ(**HTTPS)
+    CookieMiddleware(app)(fresh, Server().start_response)
+    assert findings(environ) == findings(fresh)
+    # Latin-1 letters are allowed, and a tab leading the value is stripped.
+    reported = char in "\x00\x1f\x7f€" or (char == "\t" and at > 0)
+    assert bool(findings(fresh)) == reported

@@ -3579,3 +3579,19 @@ def test_the_cache_holds_no_values() -> None:
     assert len(cache) == 1
     assert "anothersecret" not in repr(cache._data)
     assert "topsecretvalue" not in repr(cache._data)
+
+
+@given(
+    head=st.text(max_size=300),
+    pad=st.integers(min_value=0, max_value=600),
+    tail=st.text(max_size=3),
+)
+def test_printable_ascii_is_isascii_and_isprintable(
+    head: str, pad: int, tail: str
+) -> None:
+    """The quick check for long text answers as the str methods do, on
+    either side of the length where it switches to reading octets."""
+    from wsgifix.rules import printable_ascii
+
+    for text in (head, head + "x" * pad + tail, "x" * pad + head):
+        assert printable_ascii(text) == (text.isascii() and text.isprintable())

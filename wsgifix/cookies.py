@@ -51,6 +51,7 @@ from wsgifix.rules import (
     audit,
     is_localhost,
     one_line,
+    printable_ascii,
     too_many_cookies,
     value_facts,
 )
@@ -505,7 +506,7 @@ class CookieMiddleware:
                 continue
             # Printable ASCII (most headers): the name has no whitespace but
             # spaces inside, and its value is small enough (value_facts).
-            plain = value.isascii() and value.isprintable()
+            plain = printable_ascii(value)
             incoming = None
             if look:
                 at = jar.find(stripped)

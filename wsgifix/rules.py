@@ -1374,6 +1374,20 @@ _now = time.monotonic
 
 
 _WIDE = re.compile(r"[^\x00-\xff]")
+# 0 for the ASCII controls, 1 for every other octet (see printable_ascii).
+_CONTROLS: Final = bytes(0 if c < 0x20 or c == 0x7F else 1 for c in range(256))
+
+
+def printable_ascii(text: str) -> bool:
+    """``text.isascii() and text.isprintable()``, quicker for long text:
+    isprintable looks up each character's Unicode category (~1.4 ns a
+    character: 5.5 us for a 4 KB session cookie, on every response that
+    sets it), where ASCII text can be read as octets through a table."""
+    if not text.isascii():
+        return False
+    if len(text) < 256:
+        return text.isprintable()
+    return text.encode("ascii").translate(_CONTROLS).find(0) < 0
 
 
 def value_facts(value: str, name: str, max_size: int) -> tuple[Any, ...] | None:
@@ -1381,11 +1395,7 @@ def value_facts(value: str, name: str, max_size: int) -> tuple[Any, ...] | None:
     ``name`` stripped): None for printable ASCII well within ``max_size``
     (the common case), else its size when over the limit and whether it
     holds characters beyond latin-1, CR or LF, other controls, and a tab."""
-    if (
-        value.isascii()
-        and value.isprintable()
-        and 4 * len(name) + len(value) <= max_size
-    ):
+    if 4 * len(name) + len(value) <= max_size and printable_ascii(value):
         return None
     stripped = value.strip(" \t")
     octets = octet_length(name) + octet_length(stripped)
