@@ -464,6 +464,23 @@ def cookie_table(n: int, rounds: int) -> str:
         per = (cost(batches, n) - floor) / count
         label = f"seen before, {count} per response"
         lines.append(f"{label:<44} {per:>10.0f} {'<= 400':>8}")
+    # A server-side session in a signed cookie (Flask's default) is often
+    # 1 to 4 KB: its value is read on every response for controls.
+    for size in (1000, 4000):
+        batches = [
+            [
+                *plain,
+                (
+                    "Set-Cookie",
+                    f"session={i:04}{'x' * (size - 4)}; Path=/; HttpOnly; Secure; "
+                    "SameSite=Lax",
+                ),
+            ]
+            for i in range(97)
+        ]
+        per = cost(batches, n) - floor
+        label = f"seen before, 1 per response, {size:,}-byte value"
+        lines.append(f"{label:<44} {per:>10.0f} {'<= 400':>8}")
     return "\n".join(lines)
 
 
