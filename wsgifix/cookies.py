@@ -364,10 +364,11 @@ class CookieMiddleware:
                 if recorded and races is not None:
                     taken = races.withdraw(recorded)
             out = headers
-            # Most responses set no cookie: one plain pass tells.
+            # Most responses set no cookie: one plain pass tells (and no
+            # list is made for them).
             cookies = False
-            positions: list[int] = []
-            values: list[Any] = []
+            positions: list[int] | None = None
+            values: list[Any] | None = None
             try:
                 for header in headers:
                     name = header[0]
@@ -377,6 +378,8 @@ class CookieMiddleware:
                         cookies = True
                         break
                 if cookies:
+                    positions = []
+                    values = []
                     for i, header in enumerate(headers):
                         name = header[0]
                         if name == "Set-Cookie" or (
@@ -389,7 +392,7 @@ class CookieMiddleware:
                     landed = True
                     races.land()
                 raise
-            if cookies:
+            if positions is not None and values is not None:
                 listed = environ.get("wsgifix.findings")
                 if listed is None:
                     # An audited response always lists its findings, none
