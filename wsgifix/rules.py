@@ -1053,21 +1053,29 @@ def judge(
     issues = _issues(c, e, s, seen)
     silent: tuple[Fix, ...] = seen.get("silent", ())
     applied: list[bool] = []
-    editor = c.edit()
+    fixing = s.policy == "fix"
+    editor = None  # made for the first fix (most cookies need none)
     secure = c.has("secure")
     for issue in issues:
         fixes = issue.fixes
+        if not fixes or not fixing:
+            applied.append(False)
+            continue
         if not secure and any(
             f.gate == "samesite" and f.value == "None" for f in fixes
         ):
             fixes = ()  # SameSite=None without Secure would be dropped
+        if editor is None:
+            editor = c.edit()
         done = _apply(editor, fixes, s)
         secure = secure or (done and any(f.key == "Secure" for f in fixes))
         applied.append(done)
-    if silent:
+    if silent and fixing:
+        if editor is None:
+            editor = c.edit()
         _apply(editor, silent, s)
     new_header = header
-    if editor.changed:
+    if editor is not None and editor.changed:
         try:
             new_header = editor.render()
         except ValueError:  # an edit the editor refuses: send the original
