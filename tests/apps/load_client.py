@@ -2,7 +2,7 @@
 and the oracle that says what each response must be.
 
 Shared by tests/test_load.py (CI, a few thousand requests) and
-benchmarks/soak.py (64 connections, 100,000 requests). Run as a script it
+benchmarks/soak.py (64 connections, 200,000 requests). Run as a script it
 sends requests from its own process::
 
     python tests/apps/load_client.py --port 8080 --count 5000 --connections 8
