@@ -2010,8 +2010,10 @@ def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
     ]
     environ = {"wsgi.url_scheme": scheme, "HTTP_HOST": first}
     layer = CookieMiddleware(header_app(headers))
-    layer(make_environ(**environ), Server().start_response)
+    for _ in range(2):  # entries are kept from the second sight
+        layer(make_environ(**environ), Server().start_response)
     judged = len(layer.verdicts)
+    assert judged == len(headers)
     for _ in range(2):  # from the entry for any host, then this host's own
         warm, fresh = Server(), Server()
         seen = make_environ(**{**environ, "HTTP_HOST": then})
@@ -2024,6 +2026,32 @@ def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
     localhost = ("localhost", "127.", "[::1]")
     if first.startswith(localhost) == then.startswith(localhost):
         assert len(layer.verdicts) == judged  # no rule ran for the new host
+
+
+@pytest.mark.parametrize(
+    ("cookie", "script"),
+    [
+        pytest.param("sid=1; Path=http://lab.test/x", "", id="Path quotes the URL"),
+        pytest.param("sid=1; Max-Age=http://lab.test", "", id="Max-Age quotes it"),
+    ],
+)
+def test_a_message_quoting_the_url_is_not_rewritten_for_another_host(
+    cookie: str, script: str
+) -> None:
+    """A response kept for any host has its URL replaced by the new one in
+    its messages; text of the header that equals the URL stays as sent."""
+    layer = CookieMiddleware(header_app([("Set-Cookie", cookie)]))
+    on = {"SCRIPT_NAME": script, "PATH_INFO": "/p/q"}
+    for _ in range(3):
+        layer(make_environ(HTTP_HOST="lab.test", **on), Server().start_response)
+    seen = make_environ(HTTP_HOST="other.test", **on)
+    layer(seen, Server().start_response)
+    fresh = make_environ(HTTP_HOST="other.test", **on)
+    CookieMiddleware(header_app([("Set-Cookie", cookie)]))(
+        fresh, Server().start_response
+    )
+    assert findings(fresh)
+    assert findings(seen) == findings(fresh)
 
 
 # -- what apps send in practice, whichever build runs ------------------------------

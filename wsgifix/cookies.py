@@ -658,9 +658,15 @@ class CookieMiddleware:
         if not any(map(_reads_default_path, summaries)):
             key[3] = None
         self.responses.put(tuple(key), memo)
-        if hostless is not None and one_line(e.url) == e.url:
+        if (
+            hostless is not None
+            and one_line(e.url) == e.url
+            and all(f.message.find(e.url) == f.message.rfind(e.url) for f in kept)
+        ):
             hostless[3] = key[3]
-            # The messages name the URL: kept with a stand-in for it.
+            # The messages name the URL: kept with a stand-in for it, where
+            # the URL is the message's only text like it (not also quoted
+            # from the header: kept per host then).
             general = _with_url(kept, e.url, _URL)
             self.hostless.put(tuple(hostless), (memo[0], general, memo[2], grown))
         return (fixed if changed else values), memo
