@@ -3595,3 +3595,22 @@ def test_printable_ascii_is_isascii_and_isprintable(
 
     for text in (head, head + "x" * pad + tail, "x" * pad + head):
         assert printable_ascii(text) == (text.isascii() and text.isprintable())
+
+
+def test_the_verdict_cache_is_bounded_for_keys_that_come_back() -> None:
+    """Keys put twice are kept, up to maxsize entries (then emptied); the
+    record of keys put once is bounded the same way."""
+    from wsgifix.rules import VerdictCache
+
+    cache = VerdictCache(maxsize=8)
+    largest = 0
+    for i in range(100):
+        for _ in range(2):
+            cache.put(("key", i), i)
+        largest = max(largest, len(cache))
+        assert cache.get(("key", i)) == i
+        assert len(cache._seen) <= 8
+    assert largest == 8
+    for i in range(100, 120):  # once each: nothing kept, nothing evicted
+        cache.put(("key", i), i)
+    assert cache.get(("key", 99)) == 99
