@@ -1749,8 +1749,10 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
         return server.headers, findings(environ)
 
     warm = CookieMiddleware(header_app([]), **cfg)
-    # Maybe another directory, maybe another host.
-    send(warm, headers_with(first), first_path, first_host)
+    # Maybe another directory, maybe another host; twice, as entries are
+    # kept from the second sight of their key.
+    for _ in range(2):
+        send(warm, headers_with(first), first_path, first_host)
     assert send(warm, headers_with(second)) == send(
         CookieMiddleware(header_app([]), **cfg), headers_with(second)
     )
@@ -1980,7 +1982,8 @@ def test_space_ending_the_pair_is_part_of_the_remembered_shape(space: str) -> No
     spaced = [("Set-Cookie", f"a=2{space}; Domain=co.uk; Path=/")]
     environ = {"HTTP_HOST": "x.co.uk"}
     layer = CookieMiddleware(header_app(seen))
-    layer(make_environ(**environ), Server().start_response)
+    for _ in range(2):  # kept from the second sight
+        layer(make_environ(**environ), Server().start_response)
     layer.app = header_app(spaced)
     warm, fresh = Server(), Server()
     layer(make_environ(**environ), warm.start_response)
@@ -2169,6 +2172,7 @@ def test_a_cookie_expiring_soon_is_judged_anew(monkeypatch: pytest.MonkeyPatch) 
     header = f"a=1; Path=/; SameSite=Lax; Domain=other.test; Expires={http_date(30)}"
     layer = CookieMiddleware(header_app([("Set-Cookie", header)]))
     before, after = Server(), Server()
+    layer(make_environ(), Server().start_response)  # kept from the second
     layer(make_environ(), before.start_response)
     assert "Domain" not in before.headers[0][1]
     Later.shift = timedelta(seconds=40)

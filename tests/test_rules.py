@@ -3564,7 +3564,8 @@ def test_cached_verdicts_equal_fresh_ones(
     e = E(url, cookie="sid=0")
     fresh = audit(headers, e, s)
     cache = VerdictCache()
-    assert audit(headers, e, s, cache) == fresh  # fills the cache
+    assert audit(headers, e, s, cache) == fresh  # first sight: judged
+    assert audit(headers, e, s, cache) == fresh  # second: kept
     assert audit(headers, e, s, cache) == fresh  # answered from it
 
 
