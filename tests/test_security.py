@@ -683,7 +683,8 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
     assert largest["quiet decisions"] == 4096
     # Sampled once per round of requests: a clear may fall inside one.
     assert largest["peer matches"] >= 4090
-    # One response shape on 4,200 hosts, each seen once: judged once, then
+    # One response shape on 4,200 hosts, each seen once: judged on the
+    # first two (entries are kept from their key's second sight), then
     # answered for every other host from its entry for any host, and no
     # host's own entry kept.
     assert largest["cookie verdicts"] < 10
