@@ -1912,6 +1912,43 @@ def test_the_race_check_reads_the_incoming_value_as_the_parse_does(
     assert bool(raced) == (name.strip(" \t") in parsed)
 
 
+JAR_ITEMS = ["sid=1", "sid=2", "sid= 1 ", "xsid=1", "xsid=2", "a=sid=1", "sid=1;",
+             "sid=12", "id=1", "=1", "s=1", "sid", ""]  # fmt: skip
+
+
+@given(
+    outer=st.lists(st.sampled_from(JAR_ITEMS), max_size=4),
+    inner=st.lists(st.sampled_from(JAR_ITEMS), max_size=4),
+    name=st.sampled_from(["sid", "id", "s"]),
+)
+def test_the_race_check_compares_the_incoming_values_the_parse_finds(
+    outer: list[str], inner: list[str], name: str
+) -> None:
+    """Two overlapping requests with different Cookie headers race on a
+    name exactly when the parse finds the same value for it in both (the
+    layer reads the value without the parse where it can)."""
+    jars = {"outer": "; ".join(outer), "inner": "; ".join(inner)}
+    header = {"outer": f"{name}=new2; Path=/", "inner": f"{name}=new1; Path=/"}
+    layer: CookieMiddleware
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/outer":  # the inner request answers first
+            layer(
+                make_environ(PATH_INFO="/inner", HTTP_COOKIE=jars["inner"]),
+                Server().start_response,
+            )
+        start_response("200 OK", [("Set-Cookie", header[environ["PATH_INFO"][1:]])])
+        return [b"ok"]
+
+    layer = CookieMiddleware(app, cookie_policy="report")
+    environ = make_environ(PATH_INFO="/outer", HTTP_COOKIE=jars["outer"])
+    layer(environ, Server().start_response)
+    raced = [f for f in findings(environ) if f.rule == "concurrent-overwrite"]
+    first = wsgifix.cookies.parse_cookie_header(jars["outer"]).get(name)
+    then = wsgifix.cookies.parse_cookie_header(jars["inner"]).get(name)
+    assert bool(raced) == (first is not None and first == then)
+
+
 @pytest.mark.parametrize(
     ("cookie", "entries"),
     [

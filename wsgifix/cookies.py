@@ -513,15 +513,18 @@ class CookieMiddleware:
             incoming = None
             if look:
                 at = jar.find(stripped)
+                after = at + len(stripped)
                 if at < 0:
                     pass
                 elif (
                     plain
-                    and (at == 0 or jar[at - 2 : at] == "; ")
-                    and jar.startswith("=", at + len(stripped))
+                    # (find with bounds, not slices or startswith(x, i):
+                    # no new string, and a compiled build's direct call)
+                    and (at == 0 or (at >= 2 and jar.find("; ", at - 2, at) >= 0))
+                    and jar.find("=", after, after + 1) >= 0
                 ):
                     # Where browsers put it: cookie_value's first case.
-                    at += len(stripped) + 1
+                    at = after + 1
                     end = jar.find(";", at)
                     incoming = (jar[at:end] if end >= 0 else jar[at:]).strip()
                 else:
