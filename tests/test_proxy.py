@@ -3409,3 +3409,19 @@ def test_each_forwarding_header_alone_leaves_the_quiet_path(key: str) -> None:
     assert key not in out.seen
     assert out.seen["wsgifix.orig"][key] == ALL_SEVEN[key]
     assert out.seen["wsgifix.trust"].headers[key][0] == "untrusted peer"
+
+
+@given(
+    present=st.lists(st.sampled_from(wsgifix.proxy._INPUTS), unique=True),
+    other=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+)
+def test_the_written_out_inputs_are_the_walks_inputs(
+    present: list[str], other: dict[str, str]
+) -> None:
+    """The memo key's request values, written out for speed, are those the
+    walk reads (_INPUTS), in its order."""
+    environ: dict[str, Any] = {**other}
+    for i, key in enumerate(present):
+        environ[key] = f"v{i}"
+    expected = tuple(map(environ.get, wsgifix.proxy._INPUTS))
+    assert wsgifix.proxy._inputs(environ) == expected
