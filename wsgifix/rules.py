@@ -1386,14 +1386,28 @@ _WIDE = re.compile(r"[^\x00-\xff]")
 _CONTROLS: Final = bytes(0 if c < 0x20 or c == 0x7F else 1 for c in range(256))
 
 
+# This module as a compiled extension (COMPILE_WSGIFIX=1) or as source.
+_COMPILED: Final = not (__file__ or "").endswith(".py")
+
+
 def printable_ascii(text: str) -> bool:
-    """``text.isascii() and text.isprintable()``, quicker for long text:
-    isprintable looks up each character's Unicode category (~1.4 ns a
-    character: 5.5 us for a 4 KB session cookie, on every response that
-    sets it), where ASCII text can be read as octets through a table."""
+    """``text.isascii() and text.isprintable()``, quicker: isprintable looks
+    up each character's Unicode category (~1.4 ns a character: 5.5 us for
+    a 4 KB session cookie, on every response that sets it), where ASCII
+    text can be read as octets through a table. Compiled, a plain loop
+    over short text is quicker still (~1.2 ns a character and no method
+    calls: ~80 instead of ~160 ns for a 60-character header); as source,
+    such a loop would cost 50 times that, so each build takes its way."""
+    size = len(text)
+    if _COMPILED and size < 256:
+        for i in range(size):
+            code = ord(text[i])
+            if code < 0x20 or code > 0x7E:
+                return False
+        return True
     if not text.isascii():
         return False
-    if len(text) < 256:
+    if size < 256:
         return text.isprintable()
     return text.encode("ascii").translate(_CONTROLS).find(0) < 0
 
