@@ -733,7 +733,8 @@ class CookieMiddleware:
         ``extra`` ones need the per-name check.
         """
         plain = (*findings, *extra) if extra else findings
-        listed = environ.get("wsgifix.findings")
+        # Typed: a compiled build extends it directly (the layer made it).
+        listed: list[Finding] | None = environ.get("wsgifix.findings")
         if listed is None:
             environ["wsgifix.findings"] = list(plain)
         else:

@@ -412,8 +412,9 @@ class ProxyMiddleware:
         client: tuple[str, Node, str, int] | None = None,
     ) -> Originals:
         """Apply a memo entry (see _entry) to this request; its originals."""
+        template: Originals  # typed: a compiled build copies it directly
         template, updates, deletes, live, remembered, tail = memo
-        orig: Originals = template.copy()
+        orig = template.copy()
         environ["wsgifix.orig"] = orig
         if XFF in orig:
             orig[XFF] = xff  # the request's own (see _entry)
