@@ -2262,3 +2262,25 @@ def test_a_long_cookie_value_with_a_control_is_not_answered_from_the_memo(
     # Latin-1 letters are allowed, and a tab leading the value is stripped.
     reported = char in "\x00\x1f\x7f€" or (char == "\t" and at > 0)
     assert bool(findings(fresh)) == reported
+
+
+@pytest.mark.parametrize("attribute", ["X=\x01", "Path=/\t", "Domain=é.test", "Y=\x7f"])
+def test_odd_attribute_text_is_judged_by_its_own_memo_key(attribute: str) -> None:
+    """Only the name=value pair is checked for plain text on each response
+    (the attributes' text is itself in the memo key): a response with an
+    odd attribute answered from the memo is judged as a fresh one."""
+
+    def app_with(value: str) -> Any:
+        return header_app([("Set-Cookie", f"sid={value}; HttpOnly; {attribute}")])
+
+    layer = CookieMiddleware(app_with("1"))
+    for _ in range(2):
+        layer(make_environ(), Server().start_response)
+    layer.app = app_with("2")
+    warm, fresh = Server(), Server()
+    seen, new = make_environ(), make_environ()
+    layer(seen, warm.start_response)
+    CookieMiddleware(app_with("2"))(new, fresh.start_response)
+    assert warm.headers == fresh.headers
+    assert findings(seen) == findings(new)
+    assert findings(new)

@@ -509,7 +509,8 @@ class CookieMiddleware:
                 continue
             # Printable ASCII (most headers): the name has no whitespace but
             # spaces inside, and its value is small enough (value_facts).
-            plain = printable_ascii(value)
+            # The pair is what counts: the attributes' text is in the key.
+            plain = printable_ascii(value, semi)
             incoming = None
             if look:
                 at = jar.find(stripped)
