@@ -2934,7 +2934,7 @@ WINDOW_ITEMS = st.sampled_from(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(
-    # Over 2,048 characters: the memo keeps the chain's last 256 only.
+    # Over 2,048 characters: the memo keeps the chain's last 128 only.
     left=st.lists(WINDOW_ITEMS, min_size=300, max_size=400),
     other_left=st.lists(WINDOW_ITEMS, min_size=300, max_size=400),
     tail=st.lists(WINDOW_ITEMS, max_size=80),
@@ -3024,7 +3024,7 @@ WINDOWED = [
 def test_a_windowed_chain_from_the_memo_equals_a_fresh_walk(
     peer: str, settings: dict[str, Any]
 ) -> None:
-    """Long X-Forwarded-For that differ only left of their last 256
+    """Long X-Forwarded-For that differ only left of their last 128
     characters: the second request, answered from the memo, gets what a
     fresh layer gives it (a forged header from an untrusted peer stays
     removed, the original kept in wsgifix.orig is the request's own)."""

@@ -125,7 +125,7 @@ _MEMO_TEXT: Final = 2048
 _UNREAD: Final = ("unread",)
 _CLIENT: Final = "client"
 _TAIL: Final = "tail"
-_WINDOW: Final = 256  # characters of a long X-Forwarded-For in an exact key
+_WINDOW: Final = 128  # characters of a long X-Forwarded-For in an exact key
 _OWN: Final[Any] = object()  # in a memo entry's originals: the request's own value
 # The originals of what the layer changed (environ["wsgifix.orig"]), as the
 # server gave them: PEP 3333 says str, and a value of another type is kept
