@@ -37,6 +37,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from wsgifix import config
+from wsgifix.cookies import CookieMiddleware
 from wsgifix.forwarded import (
     MAX_HOPS,
     HeaderError,
@@ -402,7 +403,10 @@ class ProxyMiddleware:
                         environ["SERVER_PORT"] = port_text
         except Rejected as exc:
             return self._bad_request(str(exc), start_response)
-        return self.app(environ, start_response)
+        app = self.app
+        if isinstance(app, CookieMiddleware):  # compiled: a direct call
+            return app.__call__(environ, start_response)
+        return app(environ, start_response)
 
     def _replay(
         self,
