@@ -52,6 +52,7 @@ from typing import Final
 MAX_ENTRIES: Final = 10_000
 MAX_AGE: Final = 60.0
 MAX_FLYING: Final = 4096
+_BASE: Final = 8  # items of RaceDetector.flying that stay
 
 _Entry = tuple[float, int, int]  # time written, new value digest, write number
 # What withdraw needs of one write: its key, the entry it replaced, its number.
@@ -81,15 +82,23 @@ class RaceDetector:
         # write number), oldest write first (a write moves its key to the end).
         self._table: dict[int, _Entry] = {}
         self.writes = 0  # responses recorded; a request's mark (see check)
-        # One item per request in flight (see the module docstring): the
-        # count is its length; list.append and list.pop are atomic.
-        self.flying: list[None] = []
+        # One item per request in flight (see the module docstring) after
+        # _BASE that stay: the count is its length less _BASE
+        # (``in_flight``). list.append and list.pop are atomic, and a list
+        # kept at 8 to 16 items is never reallocated (CPython shrinks a list
+        # below half its storage: emptied, one request cost two reallocs).
+        self.flying: list[None] = [None] * _BASE
         self.saturated = False  # see cut_back
         self._swept = 0.0
         self._sweep_every = min(1.0, max_age / 4)  # seconds between age sweeps
 
     def __len__(self) -> int:
         return len(self._table)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests counted in flight."""
+        return max(len(self.flying) - _BASE, 0)
 
     def digest(self, value: str) -> int:
         """A keyed hash of a cookie value (the value itself is not kept)."""
@@ -178,7 +187,9 @@ class RaceDetector:
         ``flying`` while it is audited) must go through the table: another
         request is in flight (it may need this write), or a write was
         recorded since the request started (this one may overwrite it)."""
-        return self.saturated or len(self.flying) > listed or self.writes > started
+        return (
+            self.saturated or len(self.flying) > _BASE + listed or self.writes > started
+        )
 
     def cut_back(self) -> None:
         """Past MAX_FLYING requests counted in flight (the cookie layer
@@ -188,13 +199,13 @@ class RaceDetector:
         response goes through the table from then on, whatever the count
         (which may then be below the real one)."""
         self.saturated = True
-        del self.flying[MAX_FLYING // 2 :]
+        del self.flying[MAX_FLYING // 2 + _BASE :]
 
     def land(self) -> None:
         """A request counted in flight has been audited (the cookie layer
         calls this once per request)."""
         try:
-            self.flying.pop()
+            self.flying.pop()  # into the _BASE items only when cut back
         except IndexError:  # cut back below the real count (see cut_back)
             return
 

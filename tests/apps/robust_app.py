@@ -164,7 +164,7 @@ def sizes(app: Any) -> dict[str, Any]:
         elif isinstance(layer, CookieMiddleware):
             out["races"] = None if layer.races is None else len(layer.races)
             out["races_flying"] = (
-                None if layer.races is None else len(layer.races.flying)
+                None if layer.races is None else layer.races.in_flight
             )
             out["cookie_log"] = len(layer._logged)
             out["verdicts"] = len(layer.verdicts)
