@@ -2275,3 +2275,44 @@ def test_odd_attribute_text_is_judged_by_its_own_memo_key(attribute: str) -> Non
     assert warm.headers == fresh.headers
     assert findings(seen) == findings(new)
     assert findings(new)
+
+
+class _Name(str):
+    """A str subclass as a header name (read as Python reads it)."""
+
+
+_NAMES = st.sampled_from(
+    ["Set-Cookie", "set-cookie", "SET-COOKIE", "Set-Cookiex", "Set-Cooki", "X"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(_NAMES, st.just("a=1")),
+        st.tuples(_NAMES.map(_Name), st.just("a=1")),
+        st.tuples(_NAMES.map(str.encode), st.just(b"a=1")),
+        st.lists(_NAMES, min_size=1, max_size=3),
+        st.tuples(st.integers(), st.just("a=1")),
+        st.just(()),
+        st.just("Set-Cookie"),
+    )
+)
+def test_the_set_cookie_test_reads_headers_as_python_does(header: Any) -> None:
+    # The audit's test reads (str, str) tuples natively compiled; on any
+    # header it must answer (or fail) as the plain Python expression does.
+    def plain(header: Any) -> bool:
+        name = header[0]
+        return bool(
+            name == "Set-Cookie" or (len(name) == 10 and name.lower() == "set-cookie")
+        )
+
+    try:
+        expected: Any = plain(header)
+    except Exception as exc:
+        expected = type(exc)
+    try:
+        got: Any = wsgifix.cookies._is_set_cookie(header)
+    except Exception as exc:
+        got = type(exc)
+    assert got == expected

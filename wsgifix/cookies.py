@@ -152,6 +152,23 @@ def _bare_host(shown: str) -> str:
     return host.removesuffix(".")
 
 
+def _is_set_cookie(header: Any) -> bool:
+    """Whether a response header (as the app passed it) is a Set-Cookie.
+    A (str, str) tuple, what apps pass, is read with native operations
+    compiled; anything else as Python reads it (the audit passes on what
+    an app sends, see CookieMiddleware.__call__)."""
+    if type(header) is tuple:
+        name = header[0]
+        if type(name) is str:
+            return name == "Set-Cookie" or (
+                len(name) == 10 and name.lower() == "set-cookie"
+            )
+    name = header[0]
+    return bool(
+        name == "Set-Cookie" or (len(name) == 10 and name.lower() == "set-cookie")
+    )
+
+
 def effective_request(environ: WSGIEnvironment) -> Request:
     """The request E the rules judge, from the environ the app saw."""
     scheme = environ.get("wsgi.url_scheme", "http")
@@ -370,21 +387,21 @@ class CookieMiddleware:
             positions: list[int] | None = None
             values: list[Any] | None = None
             try:
-                for header in headers:
-                    name = header[0]
-                    if name == "Set-Cookie" or (
-                        len(name) == 10 and name.lower() == "set-cookie"
-                    ):
-                        cookies = True
-                        break
+                if type(headers) is list:  # what apps pass: read natively
+                    for header in headers:
+                        if _is_set_cookie(header):
+                            cookies = True
+                            break
+                else:
+                    for header in headers:
+                        if _is_set_cookie(header):
+                            cookies = True
+                            break
                 if cookies:
                     positions = []
                     values = []
                     for i, header in enumerate(headers):
-                        name = header[0]
-                        if name == "Set-Cookie" or (
-                            len(name) == 10 and name.lower() == "set-cookie"
-                        ):
+                        if _is_set_cookie(header):
                             positions.append(i)
                             values.append(header[1])
             except BaseException:  # headers it cannot read: landed all the same
