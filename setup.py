@@ -13,11 +13,11 @@ import os
 
 from setuptools import setup
 
-# The modules a request runs through. memo.py stays Python (it subclasses
-# set, which mypyc does not compile); the rest run at start-up or on demand.
+# The modules a request runs through; the rest run at start-up or on demand.
 COMPILED = [
     "wsgifix/cookies.py",
     "wsgifix/forwarded.py",
+    "wsgifix/memo.py",
     "wsgifix/prefix.py",
     "wsgifix/proxy.py",
     "wsgifix/races.py",

@@ -29,6 +29,7 @@ from conftest import run_wsgi
 
 import wsgifix
 from wsgifix.cookies import CookieMiddleware, effective_request
+from wsgifix.memo import SecondSight
 from wsgifix.proxy import ProxyMiddleware
 from wsgifix.races import MAX_ENTRIES
 
@@ -703,6 +704,8 @@ def _text(obj: object) -> int:
         return sum(_text(k) + _text(v) for k, v in obj.items())
     if isinstance(obj, tuple | list | frozenset | set):
         return sum(_text(item) for item in obj)
+    if isinstance(obj, SecondSight):
+        return _text(obj.tokens)
     return 0
 
 

@@ -40,6 +40,7 @@ __version__ = "0.1.0.dev0"
 _REQUEST_PATH = (
     "cookies",
     "forwarded",
+    "memo",
     "prefix",
     "proxy",
     "races",

@@ -10,19 +10,30 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 
-class SecondSight(set[Hashable]):
-    """Tokens seen once, at most ``limit`` (emptied when full)."""
+class SecondSight:
+    """Tokens seen once, at most ``limit`` (emptied when full).
+
+    A plain class holding a set (not a set subclass): a compiled build
+    makes it native, and ``second`` runs on every memo miss.
+    """
 
     def __init__(self, limit: int) -> None:
-        super().__init__()
         self.limit = limit
+        self.tokens: set[Hashable] = set()
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, token: Hashable) -> bool:
+        return token in self.tokens
 
     def second(self, token: Hashable) -> bool:
         """True on the second sight of ``token`` (which is then forgotten)."""
-        if token in self:
-            self.discard(token)
+        tokens = self.tokens
+        if token in tokens:
+            tokens.discard(token)
             return True
-        if len(self) >= self.limit:
-            self.clear()
-        self.add(token)
+        if len(tokens) >= self.limit:
+            tokens.clear()
+        tokens.add(token)
         return False
