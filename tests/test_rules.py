@@ -3615,3 +3615,23 @@ def test_the_verdict_cache_is_bounded_for_keys_that_come_back() -> None:
     for i in range(100, 120):  # once each: nothing kept, nothing evicted
         cache.put(("key", i), i)
     assert cache.get(("key", 99)) == 99
+
+
+def test_messages_are_escaped_to_one_line_for_every_code_point() -> None:
+    # one_line and the findings' check skip text that isprintable() passes:
+    # every character they escape must fail it (each code point, and one
+    # among printable text).
+    import wsgifix.rules as rules
+
+    for code in range(0x110000):
+        ch = chr(code)
+        escaped = ch.translate(rules._ESCAPES)
+        assert rules.one_line(ch) == escaped, hex(code)
+        assert rules.one_line(f"a{ch}b") == f"a{escaped}b", hex(code)
+        if rules._UNPRINTABLE.search(ch):
+            assert escaped != ch, hex(code)
+    found = [(Finding("r", WARNING, "c", "line\u2028two\x85", False), {})]
+    assert rules._one_line_messages(found)[0][0].message == "line\\u2028two\\x85"
+    assert rules._one_line_messages([(found[0][0]._replace(message="é ok"), {})]) == (
+        (found[0][0]._replace(message="é ok"), {}),
+    )

@@ -177,17 +177,21 @@ def effective_request(environ: WSGIEnvironment) -> Request:
     script = environ.get("SCRIPT_NAME", "")
     cookies = parse_cookie_header(environ.get("HTTP_COOKIE", ""))
     secure = scheme == "https"
-    return Request(
-        scheme=scheme,
-        host=host,
-        script_name=script,
-        path=script + environ.get("PATH_INFO", ""),
-        sec_fetch_site=environ.get("HTTP_SEC_FETCH_SITE", "").lower(),
-        sec_fetch_dest=environ.get("HTTP_SEC_FETCH_DEST", "").lower(),
-        cookies=cookies,
-        peer_hint=None if secure else _tls_hint(environ),
-        url=f"{scheme}://{shown}{script}",
+    request: Request = _NEW_TUPLE(  # Request's fields, in order
+        Request,
+        (
+            scheme,
+            host,
+            script,  # script_name
+            script + environ.get("PATH_INFO", ""),  # path
+            environ.get("HTTP_SEC_FETCH_SITE", "").lower(),
+            environ.get("HTTP_SEC_FETCH_DEST", "").lower(),
+            cookies,
+            None if secure else _tls_hint(environ),  # peer_hint
+            f"{scheme}://{shown}{script}",  # url
+        ),
     )
+    return request
 
 
 # A memoized response, kept in CookieMiddleware.responses under what the

@@ -85,6 +85,33 @@ class Issue(NamedTuple):
     fixes: tuple[Fix, ...]
 
 
+# The rules make these tuples with tuple.__new__: calling a NamedTuple class
+# runs its __new__, a Python-level function even in a compiled build.
+_NEW_TUPLE: Final = tuple.__new__
+
+
+def _issue(
+    rule: str, severity: str, message: str, browsers: Verdicts, fixes: tuple[Fix, ...]
+) -> Issue:
+    """``Issue(...)`` (see _NEW_TUPLE)."""
+    result: Issue = _NEW_TUPLE(Issue, (rule, severity, message, browsers, fixes))
+    return result
+
+
+def _fix(op: str, key: str, value: str | None, gate: str | None) -> Fix:
+    """``Fix(...)`` (see _NEW_TUPLE)."""
+    result: Fix = _NEW_TUPLE(Fix, (op, key, value, gate))
+    return result
+
+
+def _finding(
+    rule: str, severity: str, cookie: str | None, message: str, fixed: bool
+) -> Finding:
+    """``Finding(...)`` (see _NEW_TUPLE)."""
+    result: Finding = _NEW_TUPLE(Finding, (rule, severity, cookie, message, fixed))
+    return result
+
+
 class Request(NamedTuple):
     """The effective request E of COOKIE_RULES.md."""
 
@@ -267,7 +294,7 @@ def not_latin1(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
             return None
         why = "contains CR or LF (header injection; the server refuses it)"
     seen["broken"] = True
-    return Issue(
+    return _issue(
         "not-latin1",
         ERROR,
         f"{_who(c.name)} set on {e.url}: the Set-Cookie header {why} "
@@ -288,7 +315,7 @@ def control_char(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
         browsers = _v(DROPPED, STORED, STORED, ("DisallowedCharacter",))
     else:
         return None
-    return Issue(
+    return _issue(
         "control-char",
         ERROR,
         f"{_who(c.name)} set on {e.url} contains a control character; "
@@ -312,7 +339,7 @@ def empty_cookie(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
     if c.name or c.value:
         return None
     seen["empty"] = True
-    return Issue(
+    return _issue(
         "empty-cookie",
         ERROR,
         f"a Set-Cookie on {e.url} has neither name nor value; browsers drop it "
@@ -348,7 +375,7 @@ def nameless(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     )
     prefix = _value_prefix(c)
     if prefix is not None:  # the prefix rule reports the drop
-        return Issue(
+        return _issue(
             "nameless",
             WARNING,
             f"{shown}; its value begins with {prefix}, so browsers ignore it "
@@ -356,7 +383,7 @@ def nameless(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
             _dropped("InvalidPrefix", "RejectedInvalidPrefix"),
             (),
         )
-    return Issue(
+    return _issue(
         "nameless",
         WARNING,
         f"{shown}; browsers store it as a nameless cookie that servers cannot "
@@ -371,7 +398,7 @@ def _prefixed_value(rule: str, prefix: str, c: SetCookie, e: Request) -> Issue |
     nothing wsgifix may change helps (the name=value bytes are the app's)."""
     if _value_prefix(c) != prefix:
         return None
-    return Issue(
+    return _issue(
         rule,
         ERROR,
         f"a Set-Cookie on {e.url} has no name and its value begins with {prefix}: "
@@ -385,7 +412,7 @@ def too_large(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None
     size = octet_length(c.name) + octet_length(c.value)
     if size <= s.max_size:
         return None
-    return Issue(
+    return _issue(
         "too-large",
         ERROR,
         f"{_who(c.name)} set on {e.url} is {size} bytes (name+value), over the "
@@ -402,7 +429,7 @@ def attr_too_long(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | 
     if not long:
         return None
     names = ", ".join(sorted({a.name for a in long}))
-    return Issue(
+    return _issue(
         "attr-too-long",
         WARNING,
         f"{_who(c.name)} set on {e.url}: the value of {names} is over 1024 "
@@ -430,7 +457,7 @@ def _domain_issue(
         "SESSION_COOKIE_DOMAIN)."
     )
     words = f" (Chromium: {reason})" if reason else ""
-    return Issue(
+    return _issue(
         rule,
         severity,
         f"{_who(c.name)} set on {e.url}: {what}{words}. {remedy}",
@@ -455,7 +482,7 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
     if raw is None:
         return None
     prefixed = _host_prefixed(c)
-    remove = None if prefixed else Fix("remove", "domain", None, "domain")
+    remove = None if prefixed else _fix("remove", "domain", None, "domain")
     left = " (a __Host- cookie: left as is)" if prefixed else ""
     if raw in ("", "."):
         severity = ERROR if raw == "." else WARNING
@@ -486,7 +513,7 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             and _domain_matches(host, repaired)
             and (not is_public_suffix(repaired) or repaired == host)
         ):
-            fix = Fix("replace", "domain", repaired, "domain")
+            fix = _fix("replace", "domain", repaired, "domain")
         return _domain_issue(
             "domain-invalid",
             ERROR,
@@ -556,8 +583,8 @@ def _secure_missing(
     fix_on_trustworthy: bool = True,
 ) -> Issue:
     fixes = extra
-    if fix_on_trustworthy and e.trustworthy:
-        fixes = (*extra, Fix("add", "Secure", None, "secure"))
+    if fix_on_trustworthy and (e.scheme == "https" or is_localhost(e.host)):
+        fixes = (*extra, _fix("add", "Secure", None, "secure"))
     if not fix_on_trustworthy:  # Secure is there: only Path/Domain are wrong
         remedy = "Give it exactly Secure; Path=/ and no Domain."
     else:
@@ -565,12 +592,12 @@ def _secure_missing(
             "Set Secure (Flask SESSION_COOKIE_SECURE, Django SESSION_COOKIE_SECURE)"
             + (
                 "."
-                if e.secure
+                if e.scheme == "https"
                 else ", serve it over https, and if a TLS proxy is in front, trust "
                 "its X-Forwarded-Proto."
             )
         )
-    return Issue(
+    return _issue(
         rule,
         severity,
         f"{_who(c.name)} set on {e.url}: {what}. {remedy}",
@@ -594,7 +621,7 @@ def host_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | No
         seen["secure"] = True
     if path is None:
         problems.append("no Path=/")
-        fixes.append(Fix("add", "Path", "/", None))
+        fixes.append(_fix("add", "Path", "/", None))
     elif path != "/":
         problems.append(f"Path={path!r} instead of Path=/")
     if has_domain:
@@ -640,10 +667,10 @@ def secure_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | 
             "(Chromium: InvalidPrefix)",
             _dropped("InvalidPrefix", "RejectedInvalidPrefix"),
         )
-    if e.secure:
+    if e.scheme == "https":
         return None
-    if e.localhost:
-        return Issue(
+    if is_localhost(e.host):
+        return _issue(
             "secure-prefix",
             INFO,
             f"{_who(c.name)} set on {e.url}: a __Secure- cookie over http; "
@@ -651,7 +678,7 @@ def secure_prefix(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | 
             _v(STORED, STORED, DROPPED),
             (),
         )
-    return Issue(
+    return _issue(
         "secure-prefix",
         ERROR,
         f"{_who(c.name)} set on {e.url}: a __Secure- cookie over http; browsers "
@@ -703,7 +730,7 @@ def partitioned_insecure(
 def https_without_secure(
     c: SetCookie, e: Request, s: Settings, seen: Seen
 ) -> Issue | None:
-    if not e.secure or c.has("secure") or seen.get("secure"):
+    if e.scheme != "https" or c.has("secure") or seen.get("secure"):
         return None
     seen["secure"] = True
     return _secure_missing(
@@ -731,10 +758,10 @@ def _tls_hint(e: Request) -> str:
 
 
 def secure_over_http(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
-    if e.secure or not c.has("secure"):
+    if e.scheme == "https" or not c.has("secure"):
         return None
-    if e.localhost:
-        return Issue(
+    if is_localhost(e.host):
+        return _issue(
             "secure-over-http",
             INFO,
             f"{_who(c.name)} set on {e.url}: Secure over http; Chromium and Firefox "
@@ -742,7 +769,7 @@ def secure_over_http(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue
             _v(STORED, STORED, DROPPED, (None, None, "SecureOnly")),
             (),
         )
-    return Issue(
+    return _issue(
         "secure-over-http",
         ERROR,
         f"{_who(c.name)} set on {e.url}: Secure over plain http; browsers drop it "
@@ -753,9 +780,9 @@ def secure_over_http(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue
 
 
 def overwrite_secure(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
-    if e.secure or c.has("secure") or c.name not in e.cookies:
+    if e.scheme == "https" or c.has("secure") or c.name not in e.cookies:
         return None
-    return Issue(
+    return _issue(
         "overwrite-secure",
         WARNING,
         f"{_who(c.name)} set on {e.url}: a non-Secure cookie over http with the "
@@ -774,14 +801,14 @@ def overwrite_secure(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue
 def _samesite_fix(c: SetCookie, s: Settings, seen: Seen, op: str) -> tuple[Fix, ...]:
     if s.samesite == "keep":
         return ()
-    return (Fix(op, "SameSite", s.samesite.capitalize(), "samesite"),)
+    return (_fix(op, "SameSite", s.samesite.capitalize(), "samesite"),)
 
 
 def samesite_invalid(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     value = c.get("samesite")
     if value is None or value.lower() in ("none", "lax", "strict"):
         return None
-    return Issue(
+    return _issue(
         "samesite-invalid",
         WARNING,
         f"{_who(c.name)} set on {e.url}: SameSite={value!r} is not None, Lax or "
@@ -794,7 +821,7 @@ def samesite_invalid(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue
 def samesite_missing(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     if c.get("samesite") is not None:
         return None
-    return Issue(
+    return _issue(
         "samesite-missing",
         INFO,
         f"{_who(c.name)} set on {e.url} has no SameSite: Chromium treats it as "
@@ -818,7 +845,7 @@ def cross_site_set(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
         token = {"lax": "SameSiteLax", "strict": "SameSiteStrict"}.get(
             value, "SameSiteUnspecifiedTreatedAsLax"
         )
-    return Issue(
+    return _issue(
         "cross-site-set",
         WARNING,
         f"{_who(c.name)} set on {e.url} in a cross-site "
@@ -842,11 +869,11 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
         if default_path(e.path) == "/" and not scoped:
             return None
         target = script or "/"
-        fix = Fix("add", "Path", target, None)
+        fix = _fix("add", "Path", target, None)
         if default_path(e.path) == "/":  # only the scope setting asks
             seen["silent"] = (fix,)
             return None
-        return Issue(
+        return _issue(
             "missing-path",
             WARNING,
             f"{_who(c.name)} set on {e.url} has no Path, so browsers scope it to "
@@ -857,7 +884,7 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
             (fix,),
         )
     if not path.startswith("/"):
-        return Issue(
+        return _issue(
             "path-invalid",
             WARNING,
             f"{_who(c.name)} set on {e.url}: Path={path!r} is empty or relative, so "
@@ -867,7 +894,7 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
         )
     if not script:
         return None
-    scope_fix = Fix("replace", "path", script, "path")
+    scope_fix = _fix("replace", "path", script, "path")
     if _under(script, path):  # covers the mount (e.g. Path=/)
         if (
             s.path == "scope"
@@ -878,7 +905,7 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
         return None
     if _under(path, script):
         return None
-    return Issue(
+    return _issue(
         "path-outside-mount",
         WARNING,
         f"{_who(c.name)} set on {e.url}: Path={path} is outside the app's mount "
@@ -900,7 +927,7 @@ def lifetime_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
         if seconds is None:
             plus = max_age_has_plus(max_age)
             seen["max-age-plus"] = plus
-            return Issue(
+            return _issue(
                 "max-age-invalid",
                 WARNING,
                 f"{_who(c.name)} set on {e.url}: Max-Age={max_age!r} is not an "
@@ -931,7 +958,7 @@ def expires_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | 
             what = "and Firefox and Safari ignore the Max-Age: a session cookie there"
         else:
             what = "and the Max-Age is ignored: a session cookie"
-        return Issue(
+        return _issue(
             "expires-invalid",
             WARNING,
             f"{_who(c.name)} set on {e.url}: Expires={expires!r} is not a date "
@@ -945,7 +972,7 @@ def expires_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | 
 
 
 def _capped(c: SetCookie, e: Request) -> Issue:
-    return Issue(
+    return _issue(
         "lifetime-capped",
         INFO,
         f"{_who(c.name)} set on {e.url} lives longer than 400 days; browsers cap "
@@ -959,7 +986,7 @@ def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
     repeated = c.repeated
     if not repeated:
         return None
-    return Issue(
+    return _issue(
         "duplicate-attr",
         INFO,
         f"{_who(c.name)} set on {e.url} repeats {', '.join(repeated)}; the last "
@@ -969,7 +996,7 @@ def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
         # gates it (CONTRACT.md 7, "Setting gates"), and a __Host- cookie's
         # Domain is reported, not changed (CONTRACT.md 7, host-prefix).
         tuple(
-            Fix("dedupe", k, None, "domain" if k == "domain" else None)
+            _fix("dedupe", k, None, "domain" if k == "domain" else None)
             for k in repeated
             if k != "domain" or not _host_prefixed(c)
         ),
@@ -979,13 +1006,13 @@ def duplicate_attr(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue |
 def httponly_missing(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | None:
     if c.name not in s.httponly or c.has("httponly"):
         return None
-    return Issue(
+    return _issue(
         "httponly-missing",
         INFO,
         f"{_who(c.name)} set on {e.url} has no HttpOnly although cookie_httponly "
         "names it, so scripts can read it. Set HttpOnly.",
         _v(STORED, STORED, STORED),
-        (Fix("add", "HttpOnly", None, None),),
+        (_fix("add", "HttpOnly", None, None),),
     )
 
 
@@ -1096,11 +1123,14 @@ def judge(
     findings = []
     for issue, done in pairs:
         message = issue.message + (_describe(issue.fixes) if done else "")
-        finding = Finding(
+        finding = _finding(
             issue.rule, issue.severity, c.name, message, done and not error_left
         )
         findings.append((finding, issue.browsers))
-    return CookieReport(original, new_header, c.name, tuple(findings))
+    report: CookieReport = _NEW_TUPLE(
+        CookieReport, (original, new_header, c.name, tuple(findings))
+    )
+    return report
 
 
 def _issues(c: SetCookie, e: Request, s: Settings, seen: Seen) -> list[Issue]:
@@ -1175,9 +1205,9 @@ def _safe_value(value: str) -> bool:
 
 def untrusted_tls_proxy(e: Request) -> Finding | None:
     """E is http but the raw request shows a TLS proxy the app did not trust."""
-    if e.secure or not e.peer_hint:
+    if e.scheme == "https" or not e.peer_hint:
         return None
-    return Finding(
+    return _finding(
         "untrusted-tls-proxy",
         WARNING,
         None,
@@ -1200,6 +1230,8 @@ def one_line(text: str) -> str:
     """Control characters (CR, LF, NEL and the other C0/C1 controls, line
     separators) escaped: a message is one log line, whatever the request's
     path or host held."""
+    if text.isprintable():  # none of them (the common case, told quicker)
+        return text
     return text.translate(_ESCAPES)
 
 
@@ -1226,14 +1258,18 @@ def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
     if sent is None:
         sent = c
     domain = (sent.get("domain") or "").lower().removeprefix(".")
-    return Summary(
-        c.name,
-        domain,
-        c.get("path"),
-        bool(domain),
-        sent.get("path"),
-        time_bound(c, _KEPT_AT_MOST) or time_bound(sent, _KEPT_AT_MOST),
+    summary: Summary = _NEW_TUPLE(
+        Summary,
+        (
+            c.name,
+            domain,
+            c.get("path"),
+            bool(domain),
+            sent.get("path"),
+            time_bound(c, _KEPT_AT_MOST) or time_bound(sent, _KEPT_AT_MOST),
+        ),
     )
+    return summary
 
 
 def time_bound(c: SetCookie, within: float) -> bool:
@@ -1273,7 +1309,7 @@ def response_rules(
             if key in seen_keys:
                 found.append(
                     (
-                        Finding(
+                        _finding(
                             "duplicate-cookie",
                             WARNING,
                             c.name,
@@ -1290,7 +1326,7 @@ def response_rules(
         for name in sorted(with_domain & without_domain):
             found.append(
                 (
-                    Finding(
+                    _finding(
                         "domain-shadowing",
                         WARNING,
                         name,
@@ -1315,7 +1351,7 @@ def too_many_cookies(headers: Sequence[str], url: str) -> Finding | None:
         total = sum(octet_length(h) for h in headers)
     if len(headers) <= MAX_COOKIES and total <= MAX_HEADER_BYTES:
         return None
-    return Finding(
+    return _finding(
         "too-many-cookies",
         WARNING,
         None,
@@ -1531,6 +1567,7 @@ def _one_line_messages(
     """The findings with control characters escaped in their messages."""
     search = _UNPRINTABLE.search
     for f, _ in found:
-        if search(f.message):
+        # isprintable() is False for every character _UNPRINTABLE finds.
+        if not f.message.isprintable() and search(f.message):
             return tuple((f._replace(message=one_line(f.message)), v) for f, v in found)
     return tuple(found)
