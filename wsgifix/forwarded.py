@@ -59,34 +59,34 @@ _CACHEABLE: Final = 260
 _MAX_IP_LEN: Final = 45
 
 _OWS: Final = " \t"
-_DIGITS = string.digits
-_HEX = string.hexdigits
-_ALNUM = string.ascii_letters + string.digits
+_DIGITS: Final = string.digits
+_HEX: Final = string.hexdigits
+_ALNUM: Final = string.ascii_letters + string.digits
 # RFC 7239 section 6.3: obfnode / obfport = "_" 1*(ALPHA / DIGIT / "." / "_" / "-")
-_OBF_CHARS = _ALNUM + "._-"
-_LABEL_CHARS = _ALNUM + "-_"
+_OBF_CHARS: Final = _ALNUM + "._-"
+_LABEL_CHARS: Final = _ALNUM + "-_"
 
 # A regex is used only where str methods cannot do the job in one C-level
 # pass: matching a run of token characters at a position, and searching for
 # any character of a class.
 # RFC 9110 section 5.6.2: tchar.
-_TOKEN_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_TOKEN_RE: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 # An unquoted value: a token, leniently also ':' '[' ']' (as waitress reads
 # them), because proxies configured by hand send ``for=192.0.2.1:8080`` and
 # ``host=example.com:8080`` unquoted although RFC 7239 section 4 says to
 # quote them. These characters separate nothing, so accepting them lets no
 # value smuggle a parameter or element.
-_VALUE_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z:\[\]]+")
+_VALUE_RE: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z:\[\]]+")
 # Not allowed anywhere in a Forwarded header, quoted or not (RFC 9110 5.6.4:
 # qdtext and quoted-pair admit HTAB, SP, VCHAR and obs-text only). Text
 # beyond latin-1 cannot come from header bytes.
-_FORWARDED_BAD_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
+_FORWARDED_BAD_RE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u0100-\U0010ffff]")
 # Not allowed in a prefix, raw or percent-decoded (see normalize_prefix).
-_PREFIX_BAD_RE = re.compile(r"[\x00-\x20\x7f?#\\\u0100-\U0010ffff]")
+_PREFIX_BAD_RE: Final = re.compile(r"[\x00-\x20\x7f?#\\\u0100-\U0010ffff]")
 # After decoding, only control characters and a backslash are refused: an
 # encoded space or '?' is a legitimate path character (frameworks quote
 # SCRIPT_NAME when they build URLs).
-_PREFIX_BAD_DECODED_RE = re.compile(r"[\x00-\x1f\x7f\\]")
+_PREFIX_BAD_DECODED_RE: Final = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 class HeaderError(ValueError):
@@ -169,7 +169,7 @@ def nth_from_right(value: str, n: int) -> str | None:
 
 #: A dotted-quad IPv4 address exactly as :mod:`ipaddress` accepts one: four
 #: decimal octets 0-255 of ASCII digits, without leading zeros.
-IPV4 = re.compile(
+IPV4: Final = re.compile(
     r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
     r"(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}"
 )

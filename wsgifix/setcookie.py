@@ -75,7 +75,9 @@ _WSP: Final = " \t"
 # in UTF-8 (4 octets per code point), so short values skip the count.
 _SHORT_VALUE: Final = MAX_ATTRIBUTE_VALUE_OCTETS // 4
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_LOWER: Final = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+)
 
 # Spellings of attributes the audit may add (CONTRACT.md section 7).
 _CANONICAL_NAMES: Final = {
@@ -156,7 +158,7 @@ _TOO_LONG: Final = 5
 _new_attribute = tuple.__new__
 
 # Shared by every cookie without attributes; never mutated.
-_NO_ITEMS: dict[str, _Item] = {}
+_NO_ITEMS: Final[dict[str, _Item]] = {}
 
 
 class ParseCache:
@@ -586,19 +588,19 @@ def _with_value(segment: str, item: _Item, new_value: str) -> str:
 # delimiter = %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E. Everything else
 # (CTLs, digits, ":", letters, %x7F-FF, and any wider code point) belongs
 # to a date-token. Delimiters become spaces, then the text splits on " ".
-_DATE_DELIMITERS = [
+_DATE_DELIMITERS: Final = [
     0x09,
     *range(0x20, 0x30),
     *range(0x3B, 0x41),
     *range(0x5B, 0x61),
     *range(0x7B, 0x7F),
 ]
-_DATE_BYTES = bytes(
+_DATE_BYTES: Final = bytes(
     0x20 if octet in _DATE_DELIMITERS else octet for octet in range(256)
 )
-_DATE_TEXT = str.maketrans(dict.fromkeys(_DATE_DELIMITERS, " "))
+_DATE_TEXT: Final = str.maketrans(dict.fromkeys(_DATE_DELIMITERS, " "))
 _DIGITS: Final = "0123456789"
-_MONTHS = {
+_MONTHS: Final = {
     "jan": 1,
     "feb": 2,
     "mar": 3,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
+from typing import Final
 
 from wsgifix.forwarded import IPV4
 
@@ -36,10 +37,10 @@ NAMED_RANGES: dict[str, tuple[str, ...]] = {
 }
 
 #: What servers put in REMOTE_ADDR for a peer on a Unix socket.
-UNIX_PEERS = frozenset({"localhost", ""})
+UNIX_PEERS: Final = frozenset({"localhost", ""})
 
-_CACHE_SIZE = 4096
-_MISSING = object()
+_CACHE_SIZE: Final = 4096
+_MISSING: Final = object()
 
 
 def parse_entry(entry: str) -> tuple[Network, ...] | str:
@@ -159,4 +160,4 @@ def is_loopback(addr: str) -> bool:
     return _LOOPBACK.match(addr) is not None
 
 
-_LOOPBACK = TrustedPeers(["loopback"])
+_LOOPBACK: Final = TrustedPeers(["loopback"])
