@@ -3635,3 +3635,87 @@ def test_messages_are_escaped_to_one_line_for_every_code_point() -> None:
     assert rules._one_line_messages([(found[0][0]._replace(message="é ok"), {})]) == (
         (found[0][0]._replace(message="é ok"), {}),
     )
+
+
+def test_the_rules_run_one_by_one_in_cookie_rules_order() -> None:
+    # rules._issues calls the rules written out (a compiled build's direct
+    # calls): the same functions, in COOKIE_RULES's order.
+    import ast
+    from pathlib import Path
+
+    import wsgifix
+    import wsgifix.rules as rules
+
+    # (the package's own file: a compiled module's __file__ is elsewhere)
+    source = (Path(wsgifix.__file__).parent / "rules.py").read_text()
+    (function,) = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and node.name == "_issues"
+    ]
+    called = [
+        node.func.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id != "_stop"
+    ]
+    assert called == [rule.__name__ for rule in rules.COOKIE_RULES]
+
+
+_ATTRIBUTES = st.sampled_from(
+    [
+        "Secure",
+        "HttpOnly",
+        "Path=/",
+        "Path=/app",
+        "Path=x",
+        "Domain=lab.test",
+        "Domain=.lab.test",
+        "Domain=other.test",
+        "Domain=test",
+        "SameSite=None",
+        "SameSite=Lax",
+        "SameSite=bogus",
+        "Max-Age=0",
+        "Max-Age=+5",
+        "Expires=Wed, 21 Oct 2015 07:28:00 GMT",
+        "Partitioned",
+        "Secure; Secure",
+        "x" * 1100,
+        "",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    name=st.sampled_from(["sid", "__Host-id", "__Secure-id", "", " ", "a\x01", "é"]),
+    value=st.sampled_from(["1", "", "x" * 5000, "a b", "\x7f"]),
+    attributes=st.lists(_ATTRIBUTES, max_size=5),
+    url=st.sampled_from(
+        ["https://lab.test/app/x", "http://lab.test/", "http://localhost:8080/a"]
+    ),
+    carried=st.booleans(),
+    site=st.sampled_from(["", "cross-site"]),
+)
+def test_the_rules_one_by_one_match_a_loop_over_cookie_rules(
+    name: str, value: str, attributes: list[str], url: str, carried: bool, site: str
+) -> None:
+    import wsgifix.rules as rules
+
+    header = "; ".join([f"{name}={value}" if name != " " else value, *attributes])
+    e = E(url, site=site, cookie=f"{name}=0" if carried else "")
+    c = SetCookie.parse(header)
+    for s in (Settings(), Settings(policy="report", samesite="lax", path="scope")):
+        seen: dict[str, Any] = {}
+        expected = []
+        for rule in rules.COOKIE_RULES:
+            issue = rule(c, e, s, seen)
+            if issue is not None:
+                expected.append(issue)
+                if seen.get("broken") or seen.get("empty"):
+                    break
+        other: dict[str, Any] = {}
+        assert rules._issues(c, e, s, other) == expected
+        assert other == seen
