@@ -483,15 +483,14 @@ class CookieMiddleware:
     ) -> Any:
         """The headers to send for one response (its Set-Cookie ``values`` at
         ``positions``), its findings reported."""
-        get = environ.get
-        jar: str = get("HTTP_COOKIE", "")
-        scheme = get("wsgi.url_scheme", "http")
-        script = get("SCRIPT_NAME", "")
+        jar: str = environ.get("HTTP_COOKIE", "")
+        scheme = environ.get("wsgi.url_scheme", "http")
+        script = environ.get("SCRIPT_NAME", "")
         # What the rules read of the response and its request, cookie values
         # excepted (see _Memo): the request's fields, then three per header.
-        host = get("HTTP_HOST") or get("SERVER_NAME", "")
-        site = get("HTTP_SEC_FETCH_SITE", "")
-        dest = get("HTTP_SEC_FETCH_DEST", "")
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        site = environ.get("HTTP_SEC_FETCH_SITE", "")
+        dest = environ.get("HTTP_SEC_FETCH_DEST", "")
         key: list[Any] | None = [
             scheme,
             host,
@@ -578,7 +577,7 @@ class CookieMiddleware:
         if total > _MAX_RESPONSE_TEXT:
             key = None  # long text is judged, not kept
         now = time.monotonic()
-        memo = None
+        memo: _Memo | None = None  # typed: a compiled build unpacks it natively
         hostless = None
         if key is not None:
             # Most responses set Path on every cookie: then the request's
@@ -586,7 +585,7 @@ class CookieMiddleware:
             responses = self.responses.table(now)
             memo = responses.get(tuple(key))
             if memo is None:
-                path = script + get("PATH_INFO", "")
+                path = script + environ.get("PATH_INFO", "")
                 slash = path.rfind("/")
                 if slash > 0 and path[0] == "/":
                     key[3] = path[:slash]
