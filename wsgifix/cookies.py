@@ -313,7 +313,7 @@ class CookieMiddleware:
         # Findings of the last responses, folded into the two above when
         # they are read or when _PENDING responses wait (one append per
         # response on the hot path).
-        self._pending: deque[tuple[Finding, ...]] = deque()
+        self._pending: list[tuple[Finding, ...]] = []
         self._logged: dict[tuple[str, str | None], float] = {}
         self._lock = threading.Lock()
 
@@ -798,8 +798,12 @@ class CookieMiddleware:
         """Move the pending findings into recent and counts (under the lock;
         responses append to ``_pending`` meanwhile, and what they append
         is folded now or next time)."""
-        take = self._pending.popleft
-        taken = [take() for _ in range(len(self._pending))]
+        # The first len() items, taken out in one operation each (responses
+        # only append, at the end; list.append is atomic, as is the del).
+        pending = self._pending
+        count = len(pending)
+        taken = pending[:count]
+        del pending[:count]
         # Responses answered from one memo entry hand in the same findings:
         # counted once per distinct list, times the responses that had it.
         counts = self._counts
