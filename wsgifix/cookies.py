@@ -73,6 +73,7 @@ _LOCALHOST: Final = "localhost"  # in a memo key, before whether the host is one
 # Text a response memo key may hold: the client's part stays within
 # rules._MAX_KEY_TEXT, the app's within this (all its Set-Cookie text).
 _MAX_RESPONSE_TEXT: Final = 8192
+_COMPILED: Final = not (__file__ or "").endswith(".py")  # this module, by mypyc
 _TLS_HEADERS: Final = {
     "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
     "HTTP_FORWARDED": "Forwarded",
@@ -167,6 +168,50 @@ def _is_set_cookie(header: Any) -> bool:
     return bool(
         name == "Set-Cookie" or (len(name) == 10 and name.lower() == "set-cookie")
     )
+
+
+def _set_cookies(headers: Any) -> tuple[list[int], list[Any]] | None:
+    """The positions and values of the Set-Cookie headers, or None when
+    there is none (most responses: one plain pass tells, no list made).
+
+    Compiled, each header goes through _is_set_cookie (a direct call, native
+    operations); as Python source the test is written inline (a function
+    call per header costs more there than the test itself).
+    """
+    if _COMPILED:
+        if type(headers) is list:  # what apps pass: iterated natively
+            for header in headers:
+                if _is_set_cookie(header):
+                    break
+            else:
+                return None
+        else:
+            for header in headers:
+                if _is_set_cookie(header):
+                    break
+            else:
+                return None
+        positions: list[int] = []
+        values: list[Any] = []
+        for i, header in enumerate(headers):
+            if _is_set_cookie(header):
+                positions.append(i)
+                values.append(header[1])
+        return positions, values
+    for header in headers:
+        name = header[0]
+        if name == "Set-Cookie" or (len(name) == 10 and name.lower() == "set-cookie"):
+            break
+    else:
+        return None
+    positions = []
+    values = []
+    for i, header in enumerate(headers):
+        name = header[0]
+        if name == "Set-Cookie" or (len(name) == 10 and name.lower() == "set-cookie"):
+            positions.append(i)
+            values.append(header[1])
+    return positions, values
 
 
 def effective_request(environ: WSGIEnvironment) -> Request:
@@ -387,33 +432,15 @@ class CookieMiddleware:
             out = headers
             # Most responses set no cookie: one plain pass tells (and no
             # list is made for them).
-            cookies = False
-            positions: list[int] | None = None
-            values: list[Any] | None = None
             try:
-                if type(headers) is list:  # what apps pass: read natively
-                    for header in headers:
-                        if _is_set_cookie(header):
-                            cookies = True
-                            break
-                else:
-                    for header in headers:
-                        if _is_set_cookie(header):
-                            cookies = True
-                            break
-                if cookies:
-                    positions = []
-                    values = []
-                    for i, header in enumerate(headers):
-                        if _is_set_cookie(header):
-                            positions.append(i)
-                            values.append(header[1])
+                found = _set_cookies(headers)
             except BaseException:  # headers it cannot read: landed all the same
                 if not landed and races is not None:
                     landed = True
                     races.land()
                 raise
-            if positions is not None and values is not None:
+            if found is not None:
+                positions, values = found
                 listed = environ.get("wsgifix.findings")
                 if listed is None:
                     # An audited response always lists its findings, none
@@ -445,7 +472,7 @@ class CookieMiddleware:
                 # stand, with their findings and writes; this call's go.
                 listed = environ.get("wsgifix.findings")
                 if listed is not None:
-                    if cookies:
+                    if found is not None:
                         del listed[mark:]
                     if replaced:
                         listed.extend(replaced)
