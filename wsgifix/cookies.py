@@ -305,8 +305,9 @@ def _hostless(key: list[Any], values: list[str], semis: list[int]) -> list[Any] 
     of it when no cookie has a Domain attribute: whether it is localhost
     (E is then trustworthy). Only the messages name the host, and they get
     the URL per request. None when a cookie may carry a Domain."""
-    for value, semi in zip(values, semis, strict=True):
-        if "domain" in value[semi:].lower():
+    # (Index loops here and below: zip(strict=True) is a generic call compiled.)
+    for k in range(len(values)):
+        if "domain" in values[k][semis[k] :].lower():
             return None
     general = list(key)
     general[1] = (_LOCALHOST, is_localhost(_bare_host(key[1])))
@@ -665,8 +666,9 @@ class CookieMiddleware:
             return headers
         if new_headers is None:
             new_headers = list(headers)
-            for i, value in zip(positions, fixed, strict=True):
-                new_headers[i] = (headers[i][0], value)
+            for k in range(len(positions)):
+                i = positions[k]
+                new_headers[i] = (headers[i][0], fixed[k])
         return new_headers
 
     def _judge(
@@ -696,7 +698,10 @@ class CookieMiddleware:
             if summary.time_bound:  # an Expires instant near: judged each time
                 return fixed, memo
         suffixes: list[str | None] = []
-        for value, new, semi in zip(values, fixed, semis, strict=True):
+        for k in range(len(values)):
+            value = values[k]
+            new = fixed[k]
+            semi = semis[k]
             if new == value:
                 suffixes.append(None)
             elif new.startswith(value[:semi]):

@@ -176,7 +176,14 @@ def is_localhost(host: str) -> bool:
         return True
     if ":" not in name and not name[-1:].isdigit():
         return False  # a name (see _ip), told without a cache entry per name
-    ip = _ip(name)
+    return _loopback(name)
+
+
+@lru_cache(maxsize=1024)
+def _loopback(text: str) -> bool:
+    """Whether ``text`` is a loopback IP address (cached: ``is_loopback``
+    is a Python-level property of the ipaddress classes)."""
+    ip = _ip(text)
     return ip is not None and ip.is_loopback
 
 
@@ -1113,7 +1120,7 @@ def judge(
         except ValueError:  # an edit the editor refuses: send the original
             new_header = header
             applied = [False] * len(applied)
-    pairs = list(zip(issues, applied, strict=True))
+    pairs = [(issues[k], applied[k]) for k in range(len(issues))]
     # "fixed" means no error remains on the cookie as sent (CONTRACT.md 7):
     # the sent header is judged again when the fixes changed a header that
     # had an error. Fixes add no error (Secure only where E is trustworthy,
