@@ -3719,3 +3719,11 @@ def test_the_rules_one_by_one_match_a_loop_over_cookie_rules(
         other: dict[str, Any] = {}
         assert rules._issues(c, e, s, other) == expected
         assert other == seen
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8))))
+def test_total_length_is_the_sum_of_the_lengths(texts: list[str | None]) -> None:
+    from wsgifix.rules import total_length
+
+    assert total_length(texts) == sum(map(len, filter(None, texts)))
+    assert total_length(tuple(texts)) == sum(len(t or "") for t in texts)

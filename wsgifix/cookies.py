@@ -53,6 +53,7 @@ from wsgifix.rules import (
     one_line,
     printable_ascii,
     too_many_cookies,
+    total_length,
     value_facts,
 )
 
@@ -633,7 +634,7 @@ class CookieMiddleware:
         new_headers = None
         if memo is None:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
-            total = sum(map(len, fixed))
+            total = total_length(fixed)
         else:
             suffixes, _, _, grown = memo
             fixed = values
@@ -709,9 +710,10 @@ class CookieMiddleware:
             else:
                 return fixed, memo  # an edit inside the pair: not kept
         changed = suffixes.count(None) != len(suffixes)
-        grown = sum(map(len, fixed)) - sum(map(len, values))
+        grown = total_length(fixed) - total_length(values)
         memo = (tuple(suffixes) if changed else None, kept, [0.0], grown)
-        if not any(map(_reads_default_path, summaries)):
+        # (a generator in any(): a compiled build's own loop, no map object)
+        if not any(_reads_default_path(cookie) for cookie in summaries):
             key[3] = None
         self.responses.put(tuple(key), memo)
         if (

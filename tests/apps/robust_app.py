@@ -163,9 +163,7 @@ def sizes(app: Any) -> dict[str, Any]:
             out["proxy_hosts"] = len(layer._host_cache)
         elif isinstance(layer, CookieMiddleware):
             out["races"] = None if layer.races is None else len(layer.races)
-            out["races_flying"] = (
-                None if layer.races is None else layer.races.in_flight
-            )
+            out["races_flying"] = None if layer.races is None else layer.races.in_flight
             out["cookie_log"] = len(layer._logged)
             out["verdicts"] = len(layer.verdicts)
             out["responses"] = len(layer.responses)
