@@ -1784,13 +1784,21 @@ def test_counts_and_recent_findings_lose_nothing_under_threads() -> None:
     assert list(layer.recent)[-len(findings(environ)) :] == findings(environ)
 
 
-def test_recent_holds_the_last_findings_in_response_order() -> None:
+@pytest.mark.parametrize(
+    "kind",
+    [
+        lambda i: i % 37,  # a different response each time
+        lambda i: i // 7 % 5,  # runs of one response (one memo entry)
+        lambda i: 0 if i % 4 else i,  # long runs broken by new ones
+    ],
+)
+def test_recent_holds_the_last_findings_in_response_order(kind: Any) -> None:
     """Findings are folded in batches (responses from one memo entry share
     their findings and are counted together): ``recent`` is still the last
     50 findings in the order the responses listed them, and ``counts``
     every one of them."""
     batches = [
-        [("Set-Cookie", f"c{i % 37}=1; SameSite=None")] * (1 + i % 3)
+        [("Set-Cookie", f"c{kind(i)}=1; SameSite=None")] * (1 + kind(i) % 3)
         for i in range(600)
     ]
     turn = iter(batches)
