@@ -184,6 +184,20 @@ class TrustDecision(NamedTuple):
     headers: dict[str, tuple[str, str]]
 
 
+# A memo entry (see ProxyMiddleware._entry): the originals to record, the
+# values to set, the keys to delete, the values taken live from the request,
+# the trust decision and the X-Forwarded-For tail it was walked with. Typed
+# in full: a compiled build unpacks it natively.
+_Entry = tuple[
+    Originals,
+    dict[str, Any],
+    tuple[str, ...],
+    tuple[tuple[str, Any], ...],
+    TrustDecision,
+    str,
+]
+
+
 class Rejected(Exception):
     """A request answered with 400; ``str()`` is the one-line reason."""
 
@@ -311,8 +325,8 @@ class ProxyMiddleware:
         self.trust_nobody = not self.peers and not self.hops
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
-        self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # exact keys
-        self._shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # see _client_of
+        self._memo: dict[tuple[Any, ...], _Entry] = {}  # exact keys
+        self._shapes: dict[tuple[Any, ...], _Entry] = {}  # see _client_of
         self._host_shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # _by_host
         self._xfh_read = XFHOST in trusted  # see _host_key
         self._seen = SecondSight(_CACHE_SIZE)  # X-Forwarded-For, see _promote
@@ -416,7 +430,7 @@ class ProxyMiddleware:
         self,
         environ: WSGIEnvironment,
         xff: Any,
-        memo: tuple[Any, ...],
+        memo: _Entry,
         client: tuple[str, Node, str, int] | None = None,
     ) -> Originals:
         """Apply a memo entry (see _entry) to this request; its originals."""
@@ -691,7 +705,7 @@ class ProxyMiddleware:
 
     @staticmethod
     def _keep(
-        memo: dict[tuple[Any, ...], tuple[Any, ...]],
+        memo: dict[tuple[Any, ...], _Entry],
         key: tuple[Any, ...],
         environ: WSGIEnvironment,
         orig: Originals,
@@ -713,7 +727,7 @@ class ProxyMiddleware:
         decision: TrustDecision,
         per_client: tuple[str, ...],
         tail: str,
-    ) -> tuple[Any, ...]:
+    ) -> _Entry:
         """A memo entry from one walk's changes (see _apply_and_remember)."""
         changed = list(orig)
         if decision.client is not None:
@@ -721,9 +735,9 @@ class ProxyMiddleware:
             # were (REMOTE_PORT is not part of the key: it varies per socket).
             changed += ["REMOTE_ADDR", "REMOTE_PORT"]
         template: Originals = {}
-        updates: dict[str, str] = {}
+        updates: dict[str, Any] = {}
         deletes: list[str] = []
-        live: list[tuple[str, str | None]] = []
+        live: list[tuple[str, Any]] = []
         for name in dict.fromkeys(changed):
             if name in per_client:
                 continue
