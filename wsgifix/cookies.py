@@ -183,20 +183,15 @@ def _set_cookies(headers: Any) -> tuple[list[int], list[Any]] | None:
     """
     if _COMPILED:  # one pass, the lists made at the first Set-Cookie
         found: tuple[list[int], list[Any]] | None = None
-        if type(headers) is list:  # what apps pass: iterated natively
-            for i, header in enumerate(headers):
-                if _is_set_cookie(header):
-                    if found is None:
-                        found = ([], [])
-                    found[0].append(i)
-                    found[1].append(header[1])
-        else:
-            for i, header in enumerate(headers):
-                if _is_set_cookie(header):
-                    if found is None:
-                        found = ([], [])
-                    found[0].append(i)
-                    found[1].append(header[1])
+        # A list (what apps pass) is iterated natively; anything else is
+        # read into one first, as iterating it would.
+        items: list[Any] = headers if type(headers) is list else list(headers)
+        for i, header in enumerate(items):
+            if _is_set_cookie(header):
+                if found is None:
+                    found = ([], [])
+                found[0].append(i)
+                found[1].append(header[1])
         return found
     for header in headers:
         name = header[0]
