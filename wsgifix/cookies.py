@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from wsgifix import config
 from wsgifix.memo import SecondSight
-from wsgifix.races import MAX_FLYING, RaceDetector, Taken, Undo
+from wsgifix.races import FLYING_LIMIT, RaceDetector, Taken, Undo
 from wsgifix.rules import (
     _MAX_KEY_TEXT,
     ERROR,
@@ -398,7 +398,7 @@ class CookieMiddleware:
             # In flight until its response is audited (see wsgifix.races).
             flying = races.flying
             flying.append(None)
-            if len(flying) > MAX_FLYING:
+            if len(flying) > FLYING_LIMIT:
                 races.cut_back()
             started = races.writes
             landed = False
@@ -432,16 +432,20 @@ class CookieMiddleware:
                     del earlier[mark:]
                 if recorded and races is not None:
                     taken = races.withdraw(recorded)
-            out = headers
             # Most responses set no cookie: one plain pass tells (and no
             # list is made for them).
             try:
+                if not isinstance(headers, list) and not isinstance(headers, tuple):
+                    # PEP 3333 says a list; an iterator can be read only once:
+                    # read here, for the audit and the server alike.
+                    headers = list(headers)
                 found = _set_cookies(headers)
             except BaseException:  # headers it cannot read: landed all the same
                 if not landed and races is not None:
                     landed = True
                     races.land()
                 raise
+            out = headers
             if found is not None:
                 positions, values = found
                 listed = environ.get("wsgifix.findings")

@@ -53,6 +53,9 @@ MAX_ENTRIES: Final = 10_000
 MAX_AGE: Final = 60.0
 MAX_FLYING: Final = 4096
 _BASE: Final = 8  # items of RaceDetector.flying that stay
+# The length of RaceDetector.flying past which it is cut back (MAX_FLYING
+# requests in flight).
+FLYING_LIMIT: Final = MAX_FLYING + _BASE
 
 _Entry = tuple[float, int, int]  # time written, new value digest, write number
 # What withdraw needs of one write: its key, the entry it replaced, its number.
