@@ -3425,3 +3425,40 @@ def test_the_written_out_inputs_are_the_walks_inputs(
         environ[key] = f"v{i}"
     expected = tuple(map(environ.get, wsgifix.proxy._INPUTS))
     assert wsgifix.proxy._inputs(environ) == expected
+
+
+def test_the_next_layer_is_called_as_a_call_of_the_object_would() -> None:
+    # The proxy layer calls a cookie layer through its class (compiled: a
+    # direct call); an instance attribute named __call__ (a mock, say; a
+    # compiled build refuses it) is not used, as calling the object would
+    # not use it, and a subclass's own __call__ is.
+    import contextlib
+
+    from wsgifix.cookies import CookieMiddleware
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+        return [b"app"]
+
+    cookies = CookieMiddleware(app)
+    with contextlib.suppress(AttributeError):
+        cookies.__call__ = lambda environ, start_response: [b"instance"]  # type: ignore[method-assign]
+    stack = ProxyMiddleware(cookies, trusted_proxies="127.0.0.1")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "lab.test",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "lab.test",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+    }
+    assert list(stack(dict(environ), lambda *args: None)) == [b"app"]
+    if not wsgifix.compiled():  # compiled classes cannot be subclassed in Python
+
+        class Own(CookieMiddleware):
+            def __call__(self, environ: Any, start_response: Any) -> Any:
+                return [b"own"]
+
+        stack = ProxyMiddleware(Own(app), trusted_proxies="127.0.0.1")
+        assert list(stack(dict(environ), lambda *args: None)) == [b"own"]

@@ -422,8 +422,10 @@ class ProxyMiddleware:
         except Rejected as exc:
             return self._bad_request(str(exc), start_response)
         app = self.app
-        if isinstance(app, CookieMiddleware):  # compiled: a direct call
-            return app.__call__(environ, start_response)
+        if type(app) is CookieMiddleware:  # compiled: a direct call
+            # (through the class, as a call of the object would: an
+            # instance attribute named __call__ is not used either way)
+            return CookieMiddleware.__call__(app, environ, start_response)
         return app(environ, start_response)
 
     def _replay(
