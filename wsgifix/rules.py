@@ -140,6 +140,9 @@ class Request(NamedTuple):
     peer_hint: str | None  # untrusted TLS proxy advice, see untrusted_tls_proxy
     url: str  # scheme://host[:port]SCRIPT_NAME, for messages
 
+    # The rules themselves read ``e.scheme == "https"`` and
+    # ``is_localhost(e.host)``: a property is a generic attribute lookup
+    # (and a call) in a compiled build, a field a direct one.
     @property
     def secure(self) -> bool:
         return self.scheme == "https"
