@@ -3444,16 +3444,7 @@ def test_the_next_layer_is_called_as_a_call_of_the_object_would() -> None:
     with contextlib.suppress(AttributeError):
         cookies.__call__ = lambda environ, start_response: [b"instance"]  # type: ignore[method-assign]
     stack = ProxyMiddleware(cookies, trusted_proxies="127.0.0.1")
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/",
-        "SERVER_NAME": "lab.test",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "lab.test",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-    }
-    assert list(stack(dict(environ), lambda *args: None)) == [b"app"]
+    assert list(stack(make_environ({}), lambda *args: None)) == [b"app"]
     if not wsgifix.compiled():  # compiled classes cannot be subclassed in Python
 
         class Own(CookieMiddleware):
@@ -3461,4 +3452,4 @@ def test_the_next_layer_is_called_as_a_call_of_the_object_would() -> None:
                 return [b"own"]
 
         stack = ProxyMiddleware(Own(app), trusted_proxies="127.0.0.1")
-        assert list(stack(dict(environ), lambda *args: None)) == [b"own"]
+        assert list(stack(make_environ({}), lambda *args: None)) == [b"own"]
