@@ -37,6 +37,7 @@ from wsgifix import config
 from wsgifix.memo import SecondSight
 from wsgifix.races import FLYING_LIMIT, RaceDetector, Taken, Undo
 from wsgifix.rules import (
+    _COMPILED,  # (the modules of the request path are compiled together)
     _MAX_KEY_TEXT,
     ERROR,
     INFO,
@@ -74,7 +75,6 @@ _LOCALHOST: Final = "localhost"  # in a memo key, before whether the host is one
 # Text a response memo key may hold: the client's part stays within
 # rules._MAX_KEY_TEXT, the app's within this (all its Set-Cookie text).
 _MAX_RESPONSE_TEXT: Final = 8192
-_COMPILED: Final = not (__file__ or "").endswith(".py")  # this module, by mypyc
 _TLS_HEADERS: Final = {
     "HTTP_X_FORWARDED_PROTO": "X-Forwarded-Proto",
     "HTTP_FORWARDED": "Forwarded",
