@@ -326,6 +326,7 @@ class ProxyMiddleware:
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
         self._memo: dict[tuple[Any, ...], _Entry] = {}  # exact keys
+        self._inputs: tuple[Any, ...] = ()  # the last request's, see __call__
         self._shapes: dict[tuple[Any, ...], _Entry] = {}  # see _client_of
         self._host_shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # _by_host
         self._xfh_read = XFHOST in trusted  # see _host_key
@@ -354,6 +355,16 @@ class ProxyMiddleware:
             ):
                 xff: Any = environ.get(XFF)
                 inputs: Any = _inputs(environ)
+                prior = self._inputs
+                try:
+                    # The same values as the last request's (one proxy, one
+                    # site): that tuple's text, its hashes computed already.
+                    if inputs == prior:
+                        inputs = prior
+                    else:
+                        self._inputs = inputs
+                except Exception:  # a value that cannot be compared
+                    pass
                 # This very request seen before (a client's next one); a
                 # long X-Forwarded-For by its last characters (_promote).
                 if xff is None or (type(xff) is str and len(xff) <= _MEMO_TEXT):
