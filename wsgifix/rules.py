@@ -19,7 +19,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+if TYPE_CHECKING:
+    # A native machine integer for a compiled build's loops (an int as source).
+    from mypy_extensions import i64
 
 from wsgifix.memo import SecondSight
 from wsgifix.setcookie import (
@@ -1517,12 +1521,14 @@ def printable_ascii(text: str, end: int = -1) -> bool:
     With ``end``, only ``text[:end]`` needs to be plain (the caller keeps
     the rest as it is): compiled, the loop stops there; the other ways
     read the whole text (True then says the whole text is plain)."""
-    size = len(text) if end < 0 else end
+    size: i64 = len(text) if end < 0 else end
     if _COMPILED and size < 256:
-        for i in range(size):
-            code = ord(text[i])
+        i: i64 = 0
+        while i < size:
+            code: i64 = ord(text[i])
             if code < 0x20 or code > 0x7E:
                 return False
+            i += 1
         return True
     if not text.isascii():
         return False
