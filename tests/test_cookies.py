@@ -1753,6 +1753,175 @@ def test_a_remembered_response_is_judged_as_a_fresh_one(
     )
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shapes=st.lists(STRUCTURE, min_size=1, max_size=3).flatmap(
+        # a shape and another like it but for one header's name or text
+        lambda shape: st.tuples(
+            st.just(shape), st.lists(STRUCTURE, min_size=1, max_size=3)
+        )
+    ),
+    requests=st.tuples(REQUESTS, REQUESTS),
+    turns=st.lists(
+        st.tuples(
+            st.integers(0, 3),  # which shape and request
+            st.lists(
+                # mostly plain values (a response's memo entry serves them)
+                st.one_of(st.text(alphabet="abc019", max_size=8), COOKIE_VALUES),
+                min_size=3,
+                max_size=3,
+            ),
+            st.booleans(),  # new string objects, as a server makes them
+        ),
+        min_size=6,
+        max_size=24,
+    ),
+    cfg=COOKIE_SETTINGS,
+)
+def test_a_run_of_responses_is_judged_as_each_alone(
+    shapes: tuple[list[tuple[str, list[str], str]], list[tuple[str, list[str], str]]],
+    requests: tuple[dict[str, str], dict[str, str]],
+    turns: list[tuple[int, list[str], bool]],
+    cfg: dict[str, Any],
+) -> None:
+    """Two response shapes on two requests, in any order, with other cookie
+    values each time, through one layer: each response gets what a fresh
+    layer gives it. (The layer reuses the last memo key's text and, when
+    every item is the same, its entry: see _audit_headers.)"""
+    cfg = {**cfg, "detect_races": False}  # a fresh layer has no race table
+    warm = CookieMiddleware(header_app([]), **cfg)
+    for pick, values, fresh in turns:
+        shape = shapes[pick % 2]
+        headers = [
+            ("Set-Cookie", name + "=" + value + "".join(sep + a for a in attrs))
+            for (name, attrs, sep), value in zip(shape, values, strict=False)
+        ]
+        request = make_environ(**requests[pick // 2])
+        if fresh:
+            request = {
+                k: "".join(list(v)) if type(v) is str else v for k, v in request.items()
+            }
+            headers = [(n, "".join(list(v))) for n, v in headers]
+        sent = []
+        for layer in (warm, CookieMiddleware(header_app([]), **cfg)):
+            server = Server()
+            environ = dict(request)
+            layer.app = header_app(headers)
+            layer(environ, server.start_response)
+            sent.append((server.headers, findings(environ)))
+        assert sent[0] == sent[1]
+
+
+_BASE_COOKIES = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/; HttpOnly"]
+_NO_PATH = ["sid=1; SameSite=None", "cart=2; HttpOnly"]
+_CARRIED = {"HTTP_COOKIE": "sid=0; cart=0"}
+_CROSS_SITE = {"HTTP_SEC_FETCH_SITE": "cross-site"}
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "cookies"),
+    [
+        pytest.param({}, {"HTTP_HOST": "other.test"}, _BASE_COOKIES, id="host"),
+        pytest.param({}, HTTPS, _BASE_COOKIES, id="scheme"),
+        pytest.param(_CARRIED, {**_CARRIED, **HTTPS}, _BASE_COOKIES, id="scheme alone"),
+        pytest.param({}, {"SCRIPT_NAME": "/shop"}, _BASE_COOKIES, id="script"),
+        pytest.param(
+            {"HTTP_SEC_FETCH_DEST": "iframe"},
+            {**_CROSS_SITE, "HTTP_SEC_FETCH_DEST": "iframe"},
+            _BASE_COOKIES,
+            id="fetch site",
+        ),
+        pytest.param(
+            {**_CROSS_SITE, "HTTP_SEC_FETCH_DEST": "document"},
+            {**_CROSS_SITE, "HTTP_SEC_FETCH_DEST": "iframe"},
+            _BASE_COOKIES,
+            id="fetch dest",
+        ),
+        pytest.param({}, {"HTTP_X_FORWARDED_PROTO": "https"}, _BASE_COOKIES, id="hint"),
+        pytest.param({}, {"HTTP_COOKIE": "cart=1"}, _BASE_COOKIES, id="name carried"),
+        pytest.param(
+            {}, {}, ["sie=1; Path=/; SameSite=None", "cart=2; Path=/"], id="name"
+        ),
+        pytest.param({}, {}, [_BASE_COOKIES[0], "cart=2; Path=/; Secure"], id="attrs"),
+        pytest.param(
+            {}, {}, [_BASE_COOKIES[0], "cart=2; Path=/; HttpOnlx"], id="same size"
+        ),
+        pytest.param(
+            {}, {}, [_BASE_COOKIES[0], "cart=\x01; Path=/; HttpOnly"], id="value"
+        ),
+        pytest.param({}, {}, [_BASE_COOKIES[0], "cart=2; HttpOnly"], id="no path"),
+        pytest.param({}, {}, _BASE_COOKIES[:1], id="fewer"),
+        pytest.param(
+            {"PATH_INFO": "/a/b"}, {"PATH_INFO": "/c/d"}, _NO_PATH, id="directory"
+        ),
+    ],
+)
+def test_a_response_like_the_last_one_is_judged_as_a_fresh_one(
+    first: dict[str, str], then: dict[str, str], cookies: list[str]
+) -> None:
+    """A response whose memo key is the last one's but for one item (the
+    layer then reuses the last key's text, never its entry): judged as a
+    fresh layer judges it, and so is the last one's shape after it."""
+    base = [("Set-Cookie", value) for value in cookies]
+    if first.get("PATH_INFO") is None:
+        base = [("Set-Cookie", value) for value in _BASE_COOKIES]
+    other = [("Set-Cookie", value) for value in cookies]
+
+    def send(layer: CookieMiddleware, headers: Headers, change: dict[str, str]) -> Any:
+        server = Server()
+        # New strings, as a server makes for each request.
+        environ = {
+            k: "".join(list(v)) if type(v) is str else v
+            for k, v in make_environ(**change).items()
+        }
+        layer.app = header_app([(n, "".join(list(v))) for n, v in headers])
+        layer(environ, server.start_response)
+        return server.headers, findings(environ)
+
+    def fresh(headers: Headers, change: dict[str, str]) -> Any:
+        return send(CookieMiddleware(header_app([])), headers, change)
+
+    assert fresh(other, then) != fresh(base, first)  # (the test can fail)
+    layer = CookieMiddleware(header_app([]))
+    for _ in range(3):  # kept from the second sight, then answered from it
+        assert send(layer, base, first) == fresh(base, first)
+    for _ in range(3):
+        assert send(layer, other, then) == fresh(other, then)
+        assert send(layer, base, first) == fresh(base, first)
+
+
+@pytest.mark.python_seams  # moves the wall clock the rules read
+def test_the_last_response_is_judged_anew_after_the_memo_minute(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo's entries live a minute (then verdicts an Expires instant
+    changes are fresh, see time_bound): so does the last entry a layer
+    reuses for a response like the last one."""
+    from datetime import datetime, timedelta
+
+    class Later(datetime):
+        shift = timedelta(0)
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.now(tz) + cls.shift
+
+    monkeypatch.setattr(wsgifix.rules, "datetime", Later)
+    monkeypatch.setattr(wsgifix.rules, "_now", clock)  # the verdict caches' clock
+    # Expiring later than the memo keeps verdicts: remembered.
+    header = f"a=1; Path=/; SameSite=Lax; Domain=other.test; Expires={http_date(250)}"
+    layer = CookieMiddleware(header_app([("Set-Cookie", header)]))
+    for _ in range(3):  # kept from the second, then the last entry
+        server = Server()
+        layer(make_environ(), server.start_response)
+        assert "Domain" not in server.headers[0][1]
+    Later.shift = timedelta(seconds=300)  # expired: now a deletion
+    clock.now += 61
+    server = Server()
+    layer(make_environ(), server.start_response)
+    assert server.headers == [("Set-Cookie", header)]  # a deletion: left as is
+
+
 def test_counts_and_recent_findings_lose_nothing_under_threads() -> None:
     """Responses list their findings without the layer's lock while readers
     fold them into the counts: every finding is counted exactly once."""

@@ -31,6 +31,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from wsgifix import config
@@ -321,6 +322,13 @@ def _with_url(findings: tuple[Finding, ...], old: str, new: str) -> tuple[Findin
     return tuple(replaced)
 
 
+def _same(text: str, known: Any) -> str:
+    """``known`` where it is equal text (its hash computed already)."""
+    if type(known) is str and text == known:
+        return known
+    return text
+
+
 def _url(environ: WSGIEnvironment) -> str:
     """scheme://host[:port]SCRIPT_NAME of the request, for messages."""
     scheme = environ.get("wsgi.url_scheme", "http")
@@ -364,6 +372,12 @@ class CookieMiddleware:
         self._pending: list[tuple[Finding, ...]] = []
         self._logged: dict[tuple[str, str | None], float] = {}
         self._lock = threading.Lock()
+        # Read once per audited response: bound here, which a compiled build
+        # calls without looking the name up in the time module each time.
+        self._clock: Callable[[], float] = time.monotonic
+        # The last memo key looked up, its entry and table (see _audit_headers).
+        self._last: tuple[tuple[Any, ...], _Memo | None, dict[Any, Any]]
+        self._last = ((), None, {})
 
     def sibling(self, app: WSGIApplication, policy: str) -> CookieMiddleware:
         """The same layer (shared findings, counts, race table, log limits)
@@ -525,6 +539,30 @@ class CookieMiddleware:
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         site = environ.get("HTTP_SEC_FETCH_SITE", "")
         dest = environ.get("HTTP_SEC_FETCH_DEST", "")
+        hint = None if scheme == "https" else _tls_hint(environ)
+        # The last key looked up: its text, where this response's is equal,
+        # goes into this key as the same objects (their hashes known); when
+        # every item is the same object, so is the memo entry (see below).
+        prior, prior_memo, prior_table = self._last
+        same = False
+        if len(prior) >= 7:
+            scheme = _same(scheme, prior[0])
+            host = _same(host, prior[1])
+            script = _same(script, prior[2])
+            site = _same(site, prior[4])
+            dest = _same(dest, prior[5])
+            if hint is not None:
+                hint = _same(hint, prior[6])
+            same = (
+                len(prior) == 7 + 3 * len(values)
+                and prior[3] is None
+                and scheme is prior[0]
+                and host is prior[1]
+                and script is prior[2]
+                and site is prior[4]
+                and dest is prior[5]
+                and hint is prior[6]
+            )
         key: list[Any] | None = [
             scheme,
             host,
@@ -532,7 +570,7 @@ class CookieMiddleware:
             None,  # the default-path, for a response whose rules read it
             site,
             dest,
-            None if scheme == "https" else _tls_hint(environ),
+            hint,
         ]
         client = len(script) + len(host) + len(site) + len(dest)  # client's text
         if client > _MAX_KEY_TEXT:
@@ -546,13 +584,23 @@ class CookieMiddleware:
         look = jar and (racing or not https)
         max_size = self.rules.max_size
         total = 0  # characters of Set-Cookie
-        for value in values:
+        for k in range(len(values)):
+            value = values[k]
             total += len(value)
             semi = value.find(";")
             if semi < 0:
                 semi = len(value)
             eq = value.find("=", 0, semi)
-            name = value[:eq] if eq > 0 else ""
+            place = 7 + 3 * k  # this header's name in a key
+            name: str = ""
+            if eq > 0:
+                if place < len(prior):
+                    known: str = prior[place]
+                    if eq == len(known) and value.startswith(known):
+                        name = known
+                if not name:
+                    name = value[:eq]
+                    same = False
             stripped = name.strip(" \t")
             if not stripped:
                 key = None  # a nameless cookie's message quotes its value
@@ -606,19 +654,34 @@ class CookieMiddleware:
                 # remove (rules.judge): it belongs to the key's text.
                 semi = len(value[:semi].rstrip(" \t"))
             key.append(name)
-            key.append(value[semi:])
+            rest: str | None = None
+            if place + 1 < len(prior):
+                known = prior[place + 1]
+                if len(value) - semi == len(known) and value.endswith(known):
+                    rest = known
+            if rest is None:
+                rest = value[semi:]
+                same = False
+            elif facts is not prior[place + 2]:
+                same = False
+            key.append(rest)
             key.append(facts)
             semis.append(semi)
         if total > _MAX_RESPONSE_TEXT:
             key = None  # long text is judged, not kept
-        now = time.monotonic()
+        now = self._clock()
         memo: _Memo | None = None  # typed: a compiled build unpacks it natively
         hostless = None
         if key is not None:
             # Most responses set Path on every cookie: then the request's
             # path does not matter, and one entry serves all of them.
             responses = self.responses.table(now)
-            memo = responses.get(tuple(key))
+            if same and prior_memo is not None and prior_table is responses:
+                memo = prior_memo  # the last response's key, item for item
+            else:
+                looked = tuple(key)
+                memo = responses.get(looked)
+                self._last = (looked, memo, responses)
             if memo is None:
                 path = script + environ.get("PATH_INFO", "")
                 slash = path.rfind("/")
@@ -629,8 +692,11 @@ class CookieMiddleware:
                 else:
                     key[3] = "/"
             if memo is None and key is not None:
-                memo = responses.get(tuple(key))
-                if memo is None:
+                looked = tuple(key)
+                memo = responses.get(looked)
+                if memo is not None:
+                    self._last = (looked, memo, responses)
+                else:
                     # Seen on another host? (See _hostless.)
                     hostless = _hostless(key, values, semis)
                     if hostless is not None:
