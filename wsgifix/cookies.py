@@ -241,11 +241,14 @@ def effective_request(environ: WSGIEnvironment) -> Request:
 # cookie lacks an absolute Path) and, per header, its text
 # before the value and from the first ';' on, facts about the value (see
 # rules.value_facts) and whether the request carried the name. The entry:
-# the suffix replacing each header's text from its first ';' (None:
-# unchanged; a None tuple: nothing changed), the findings (without
-# too-many-cookies, which the sizes decide), until when all of them are
-# known to be logged, and how many characters the fixes add.
-_Memo = tuple[tuple[str | None, ...] | None, tuple[Finding, ...], list[float], int]
+# each header's change (None: unchanged; a None tuple: nothing changed),
+# the findings (without too-many-cookies, which the sizes decide), until
+# when all of them are known to be logged, and how many characters the
+# fixes add. A change is (True, text) for text added at the header's end
+# (most fixes: one new string per response), else (False, text) for the
+# text replacing the header's from its first ';'.
+_Change = tuple[bool, str]
+_Memo = tuple[tuple[_Change | None, ...] | None, tuple[Finding, ...], list[float], int]
 
 
 def _one_line(finding: Finding) -> Finding:
@@ -708,18 +711,24 @@ class CookieMiddleware:
             fixed, memo = self._judge(environ, values, key, semis, hostless)
             total = total_length(fixed)
         else:
-            suffixes, _, _, grown = memo
+            changes, _, _, grown = memo
             fixed = values
-            if suffixes is not None:
-                # The remembered fixes: each changed header's text from its
-                # first ';' on (one loop: the headers to send as well).
+            if changes is not None:
+                # The remembered fixes (one loop: the headers to send as well).
                 fixed = values.copy()
                 new_headers = list(headers)
-                for k, suffix in enumerate(suffixes):
-                    if suffix is not None:
-                        fixed[k] = value = values[k][: semis[k]] + suffix
+                for k in range(len(changes)):
+                    change = changes[k]
+                    if change is not None:
+                        appended, text = change
+                        value = values[k]
+                        if appended:
+                            value += text
+                        else:
+                            value = value[: semis[k]] + text
+                        fixed[k] = value
                         at = positions[k]
-                        new_headers[at] = (headers[at][0], value)
+                        new_headers[at] = (new_headers[at][0], value)
                 total += grown
         findings = memo[1]
         extra: list[Finding] | None = None
@@ -770,20 +779,22 @@ class CookieMiddleware:
         for summary in summaries:
             if summary.time_bound:  # an Expires instant near: judged each time
                 return fixed, memo
-        suffixes: list[str | None] = []
+        changes: list[_Change | None] = []
         for k in range(len(values)):
             value = values[k]
             new = fixed[k]
             semi = semis[k]
             if new == value:
-                suffixes.append(None)
+                changes.append(None)
+            elif new.startswith(value):
+                changes.append((True, new[len(value) :]))
             elif new.startswith(value[:semi]):
-                suffixes.append(new[semi:])
+                changes.append((False, new[semi:]))
             else:
                 return fixed, memo  # an edit inside the pair: not kept
-        changed = suffixes.count(None) != len(suffixes)
+        changed = changes.count(None) != len(changes)
         grown = total_length(fixed) - total_length(values)
-        memo = (tuple(suffixes) if changed else None, kept, [0.0], grown)
+        memo = (tuple(changes) if changed else None, kept, [0.0], grown)
         # (a generator in any(): a compiled build's own loop, no map object)
         if not any(_reads_default_path(cookie) for cookie in summaries):
             key[3] = None
