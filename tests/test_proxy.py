@@ -2911,6 +2911,66 @@ def test_a_remembered_walk_equals_a_fresh_one(
     assert second == fresh
 
 
+_RUN_REQUESTS = [
+    # (peer, headers): one proxy's clients, another proxy, odd values
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.8"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9:5555"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "198.51.100.1, 203.0.113.9"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "HTTP_HOST": "b.test"}),
+    (
+        "127.0.0.1",
+        {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "HTTP_X_FORWARDED_PROTO": "https"},
+    ),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "bad item"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_PROTO": "https"}),
+    ("127.0.0.2", {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}),
+    ("192.0.2.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9, " * 300 + "10.0.0.1"}),
+]
+
+
+@hsettings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    turns=st.lists(
+        st.tuples(
+            st.integers(0, len(_RUN_REQUESTS) - 1),
+            st.sampled_from(["40000", "40001"]),  # REMOTE_PORT: not in the key
+            st.booleans(),  # new string objects, as a server makes them
+        ),
+        min_size=2,
+        max_size=30,
+    ).map(lambda turns: [turn for turn in turns for _ in range(1 + turn[0] % 3)]),
+    clear=st.booleans(),
+)
+def test_a_run_of_requests_is_walked_as_each_alone(
+    turns: list[tuple[int, str, bool]], clear: bool
+) -> None:
+    """Requests from a few clients and proxies in any order, each often
+    twice or more in a row, through one layer: each environ is what a fresh
+    layer makes of it. (The layer reuses the last request's inputs and, for
+    the same client again, its memo entry: see ProxyMiddleware.__call__.)"""
+    settings = {
+        "trusted_proxies": "127.0.0.1 10.0.0.0/8",
+        "trusted_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+        "clear_untrusted": clear,
+    }
+    warm = ProxyMiddleware(lambda e, s: [], **settings)
+    for pick, port, fresh in turns:
+        peer, headers = _RUN_REQUESTS[pick]
+        model = memo_environ(peer, REMOTE_PORT=port, **headers)
+        if fresh:
+            model = {k: "".join(list(v)) for k, v in model.items()}
+        seen = []
+        for layer in (warm, ProxyMiddleware(lambda e, s: [], **settings)):
+            environ = dict(model)
+            layer(environ, lambda *a: None)
+            seen.append(environ)
+        assert seen[0] == seen[1]
+
+
 # -- a long X-Forwarded-For is remembered by its last items (issue 7) ----------
 
 WINDOW_ITEMS = st.sampled_from(

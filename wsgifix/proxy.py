@@ -326,7 +326,8 @@ class ProxyMiddleware:
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
         self._memo: dict[tuple[Any, ...], _Entry] = {}  # exact keys
-        self._inputs: tuple[Any, ...] = ()  # the last request's, see __call__
+        # The last request's inputs, X-Forwarded-For and entry (see __call__).
+        self._last: tuple[tuple[Any, ...], Any, _Entry | None] = ((), None, None)
         self._shapes: dict[tuple[Any, ...], _Entry] = {}  # see _client_of
         self._host_shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # _by_host
         self._xfh_read = XFHOST in trusted  # see _host_key
@@ -355,28 +356,38 @@ class ProxyMiddleware:
             ):
                 xff: Any = environ.get(XFF)
                 inputs: Any = _inputs(environ)
-                prior = self._inputs
+                # The last request's inputs, X-Forwarded-For and memo entry.
+                prior, prior_xff, prior_memo = self._last
+                memo: _Entry | None = None
                 try:
                     # The same values as the last request's (one proxy, one
-                    # site): that tuple's text, its hashes computed already.
+                    # site): that tuple's text, its hashes computed already;
+                    # the same client too (its next request on a keep-alive
+                    # connection): the same entry, no lookup.
                     if inputs == prior:
                         inputs = prior
-                    else:
-                        self._inputs = inputs
+                        if (
+                            prior_memo is not None
+                            and type(xff) is str
+                            and len(xff) <= _MEMO_TEXT
+                            and xff == prior_xff
+                        ):
+                            memo = prior_memo
                 except Exception:  # a value that cannot be compared
                     pass
-                # This very request seen before (a client's next one); a
-                # long X-Forwarded-For by its last characters (_promote).
-                if xff is None or (type(xff) is str and len(xff) <= _MEMO_TEXT):
-                    exact: Any = (inputs, xff)
-                elif type(xff) is str:
-                    exact = (inputs, (_TAIL, xff[-_WINDOW:]))
-                else:
-                    exact = None
-                try:
-                    memo = self._memo.get(exact) if exact is not None else None
-                except TypeError:  # a value that is not text: no memo
-                    memo = exact = None
+                exact: Any = None
+                if memo is None:
+                    # This very request seen before (a client's next one); a
+                    # long X-Forwarded-For by its last characters (_promote).
+                    if xff is None or (type(xff) is str and len(xff) <= _MEMO_TEXT):
+                        exact = (inputs, xff)
+                    elif type(xff) is str:
+                        exact = (inputs, (_TAIL, xff[-_WINDOW:]))
+                    try:
+                        memo = self._memo.get(exact) if exact is not None else None
+                    except TypeError:  # a value that is not text: no memo
+                        exact = None
+                    self._last = (inputs, xff, memo)
                 if memo is None:
                     self._by_shape(environ, xff, inputs, exact)
                 else:
