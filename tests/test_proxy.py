@@ -2926,7 +2926,12 @@ _RUN_REQUESTS = [
     ("127.0.0.1", {"HTTP_X_FORWARDED_PROTO": "https"}),
     ("127.0.0.2", {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}),
     ("192.0.2.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}),
+    # long chains (keyed by their last characters): another left part,
+    # another client
     ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9, " * 300 + "10.0.0.1"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.7, " * 300 + "10.0.0.1"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9, " * 300 + "10.0.0.2"}),
+    ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "203.0.113.9, " * 300 + "198.51.100.2"}),
 ]
 
 

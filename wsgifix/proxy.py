@@ -326,7 +326,7 @@ class ProxyMiddleware:
         self._logged: dict[tuple[str, ...], float] = {}
         self._quiet_cache: dict[str, TrustDecision] = {}
         self._memo: dict[tuple[Any, ...], _Entry] = {}  # exact keys
-        # The last request's inputs, X-Forwarded-For and entry (see __call__).
+        # The last memo key's two parts and its entry (see __call__).
         self._last: tuple[tuple[Any, ...], Any, _Entry | None] = ((), None, None)
         self._shapes: dict[tuple[Any, ...], _Entry] = {}  # see _client_of
         self._host_shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # _by_host
@@ -356,23 +356,28 @@ class ProxyMiddleware:
             ):
                 xff: Any = environ.get(XFF)
                 inputs: Any = _inputs(environ)
-                # The last request's inputs, X-Forwarded-For and memo entry.
-                prior, prior_xff, prior_memo = self._last
+                # The last memo key (inputs, X-Forwarded-For as keyed) and
+                # its entry.
+                prior, prior_xkey, prior_memo = self._last
                 memo: _Entry | None = None
                 try:
                     # The same values as the last request's (one proxy, one
                     # site): that tuple's text, its hashes computed already;
                     # the same client too (its next request on a keep-alive
-                    # connection): the same entry, no lookup.
+                    # connection): the same key, so the same entry, without
+                    # a lookup (a long X-Forwarded-For by its last characters,
+                    # compared in place).
                     if inputs == prior:
                         inputs = prior
-                        if (
-                            prior_memo is not None
-                            and type(xff) is str
-                            and len(xff) <= _MEMO_TEXT
-                            and xff == prior_xff
-                        ):
-                            memo = prior_memo
+                        if prior_memo is not None and type(xff) is str:
+                            text: str = xff  # (typed: native str operations)
+                            if len(text) <= _MEMO_TEXT:
+                                if text == prior_xkey:
+                                    memo = prior_memo
+                            elif type(prior_xkey) is tuple:
+                                window: str = prior_xkey[1]
+                                if text.endswith(window):
+                                    memo = prior_memo
                 except Exception:  # a value that cannot be compared
                     pass
                 exact: Any = None
@@ -387,7 +392,8 @@ class ProxyMiddleware:
                         memo = self._memo.get(exact) if exact is not None else None
                     except TypeError:  # a value that is not text: no memo
                         exact = None
-                    self._last = (inputs, xff, memo)
+                    if exact is not None:
+                        self._last = (inputs, exact[1], memo)
                 if memo is None:
                     self._by_shape(environ, xff, inputs, exact)
                 else:
