@@ -1890,6 +1890,70 @@ def test_a_response_like_the_last_one_is_judged_as_a_fresh_one(
         assert send(layer, base, first) == fresh(base, first)
 
 
+def test_a_response_unlike_the_last_one_after_its_first_header_is_keyed_whole() -> None:
+    """The key of a response that matches the last one's first header but
+    not its second holds both headers (a key of the second alone would
+    answer a response setting only that cookie)."""
+    a = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/; HttpOnly"]
+    b = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/"]
+    c = ["cart=2; Path=/"]
+    layer = CookieMiddleware(header_app([]))
+    for values in (a, a, a, b, a, b, a, b, c, c):
+        headers = [("Set-Cookie", value) for value in values]
+        warm, fresh = make_environ(), make_environ()
+        layer.app = header_app(headers)
+        sent, expected = Server(), Server()
+        layer(warm, sent.start_response)
+        CookieMiddleware(header_app(headers))(fresh, expected.start_response)
+        assert (sent.headers, findings(warm)) == (expected.headers, findings(fresh))
+
+
+@pytest.mark.python_seams  # counts the layer's rule runs
+def test_a_response_like_the_last_one_runs_no_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Judged on its first two sights (kept from the second), then answered
+    from the memo, the last entry included."""
+    runs: list[int] = []
+    judge = CookieMiddleware._judge
+
+    def counted(self: CookieMiddleware, *args: Any) -> Any:
+        runs.append(1)
+        return judge(self, *args)
+
+    monkeypatch.setattr(CookieMiddleware, "_judge", counted)
+    a = [("Set-Cookie", "sid=1; Path=/; SameSite=None")]
+    b = [("Set-Cookie", "sid=1; Path=/; SameSite=Lax")]
+    layer = CookieMiddleware(header_app([]))
+    for headers, judged in ((a, 2), (a, 2), (b, 4), (b, 4), (a, 4), (a, 4)):
+        for _ in range(3):
+            layer.app = header_app(headers)
+            layer(make_environ(), Server().start_response)
+        assert len(runs) == judged
+
+
+class _Text(str):
+    """A str subclass, as some middleware sets."""
+
+
+@pytest.mark.parametrize("value", [b"cross-site", _Text("cross-site")])
+def test_request_values_of_another_type_are_judged_as_they_came(
+    value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PEP 3333 says str, but a server or a middleware before wsgifix may
+    set something else: the key's reuse of the last request's text passes
+    such a value as it came (no audit failure), in both builds."""
+    headers = [("Set-Cookie", "sid=1; Path=/; SameSite=None")]
+    layer = CookieMiddleware(header_app(headers))
+    for _ in range(4):
+        environ = make_environ(HTTP_SEC_FETCH_SITE=value, HTTP_SEC_FETCH_DEST=value)
+        fresh = dict(environ)
+        layer(environ, Server().start_response)
+        CookieMiddleware(header_app(headers))(fresh, Server().start_response)
+        assert findings(environ) == findings(fresh) != []
+    assert not [r for r in caplog.records if "audit failed" in r.getMessage()]
+
+
 @pytest.mark.python_seams  # moves the wall clock the rules read
 def test_the_last_response_is_judged_anew_after_the_memo_minute(
     clock: Clock, monkeypatch: pytest.MonkeyPatch

@@ -325,10 +325,14 @@ def _with_url(findings: tuple[Finding, ...], old: str, new: str) -> tuple[Findin
     return tuple(replaced)
 
 
-def _same(text: str, known: Any) -> str:
-    """``known`` where it is equal text (its hash computed already)."""
-    if type(known) is str and text == known:
-        return known
+def _same(text: Any, known: Any) -> Any:
+    """``known`` where it is equal text (its hash computed already); typed
+    Any: an environ value of another type passes as it came."""
+    if type(text) is str and type(known) is str:
+        new: str = text  # (typed: a compiled build compares natively)
+        old: str = known
+        if new == old:
+            return old
     return text
 
 
@@ -566,18 +570,21 @@ class CookieMiddleware:
                 and dest is prior[5]
                 and hint is prior[6]
             )
-        key: list[Any] | None = [
-            scheme,
-            host,
-            script,
-            None,  # the default-path, for a response whose rules read it
-            site,
-            dest,
-            hint,
-        ]
+        # The key, made only once it differs from the last one (until then,
+        # the last key's first items are this response's).
+        key: list[Any] | None = None
+        if not same:
+            key = [
+                scheme,
+                host,
+                script,
+                None,  # the default-path, for a response whose rules read it
+                site,
+                dest,
+                hint,
+            ]
         client = len(script) + len(host) + len(site) + len(dest)  # client's text
-        if client > _MAX_KEY_TEXT:
-            key = None  # long text is judged, not kept
+        keyed = client <= _MAX_KEY_TEXT  # long text is judged, not kept
         https = scheme == "https"
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] | None = None  # made when needed
@@ -606,7 +613,7 @@ class CookieMiddleware:
                     same = False
             stripped = name.strip(" \t")
             if not stripped:
-                key = None  # a nameless cookie's message quotes its value
+                keyed = False  # a nameless cookie's message quotes its value
                 if look and eq >= 0 and "" in parse_cookie_header(jar):
                     if writes is None:
                         writes = {}
@@ -641,7 +648,7 @@ class CookieMiddleware:
                     if writes is None:
                         writes = {}
                     writes[stripped] = (incoming, value[eq + 1 : semi])
-            if key is None:
+            if not keyed:
                 continue
             if plain and 3 * eq + semi <= max_size:
                 facts: Any = https or incoming is not None
@@ -656,7 +663,6 @@ class CookieMiddleware:
                 # Space ending the pair goes with an attribute the fixes
                 # remove (rules.judge): it belongs to the key's text.
                 semi = len(value[:semi].rstrip(" \t"))
-            key.append(name)
             rest: str | None = None
             if place + 1 < len(prior):
                 known = prior[place + 1]
@@ -667,34 +673,42 @@ class CookieMiddleware:
                 same = False
             elif facts is not prior[place + 2]:
                 same = False
-            key.append(rest)
-            key.append(facts)
+            if key is None and not same:
+                key = list(prior[:place])  # (equal so far)
+            if key is not None:
+                key.append(name)
+                key.append(rest)
+                key.append(facts)
             semis.append(semi)
         if total > _MAX_RESPONSE_TEXT:
-            key = None  # long text is judged, not kept
+            keyed = False  # long text is judged, not kept
         now = self._clock()
         memo: _Memo | None = None  # typed: a compiled build unpacks it natively
         hostless = None
-        if key is not None:
+        if keyed:
             # Most responses set Path on every cookie: then the request's
             # path does not matter, and one entry serves all of them.
             responses = self.responses.table(now)
             if same and prior_memo is not None and prior_table is responses:
                 memo = prior_memo  # the last response's key, item for item
             else:
-                looked = tuple(key)
+                if key is None:  # the last key, item for item
+                    looked = prior
+                    key = list(prior)
+                else:
+                    looked = tuple(key)
                 memo = responses.get(looked)
                 self._last = (looked, memo, responses)
-            if memo is None:
+            if memo is None and key is not None:
                 path = script + environ.get("PATH_INFO", "")
                 slash = path.rfind("/")
                 if slash > 0 and path[0] == "/":
                     key[3] = path[:slash]
                     if client + slash > _MAX_KEY_TEXT:
-                        key = None  # judged, not kept
+                        keyed = False  # judged, not kept
                 else:
                     key[3] = "/"
-            if memo is None and key is not None:
+            if memo is None and keyed and key is not None:
                 looked = tuple(key)
                 memo = responses.get(looked)
                 if memo is not None:
@@ -708,7 +722,9 @@ class CookieMiddleware:
                             self._admit(key, memo)
         new_headers = None
         if memo is None:
-            fixed, memo = self._judge(environ, values, key, semis, hostless)
+            fixed, memo = self._judge(
+                environ, values, key if keyed else None, semis, hostless
+            )
             total = total_length(fixed)
         else:
             changes, _, _, grown = memo
