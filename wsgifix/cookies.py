@@ -547,12 +547,15 @@ class CookieMiddleware:
         site = environ.get("HTTP_SEC_FETCH_SITE", "")
         dest = environ.get("HTTP_SEC_FETCH_DEST", "")
         hint = None if scheme == "https" else _tls_hint(environ)
-        # The last key looked up: its text, where this response's is equal,
-        # goes into this key as the same objects (their hashes known); when
-        # every item is the same object, so is the memo entry (see below).
+        # Compiled, the last key looked up: its text, where this response's
+        # is equal, goes into this key as the same objects (their hashes
+        # known); when every item is the same object, so is the memo entry
+        # (see below). As source, these checks cost more than the hashing
+        # and the lookup they save: the pure build keys every response anew.
         prior, prior_memo, prior_table = self._last
+        reuse = _COMPILED and len(prior) >= 7
         same = False
-        if len(prior) >= 7:
+        if reuse:
             scheme = _same(scheme, prior[0])
             host = _same(host, prior[1])
             script = _same(script, prior[2])
@@ -594,23 +597,26 @@ class CookieMiddleware:
         look = jar and (racing or not https)
         max_size = self.rules.max_size
         total = 0  # characters of Set-Cookie
-        for k in range(len(values)):
-            value = values[k]
+        for k, value in enumerate(values):
             total += len(value)
             semi = value.find(";")
             if semi < 0:
                 semi = len(value)
             eq = value.find("=", 0, semi)
-            place = 7 + 3 * k  # this header's name in a key
-            name: str = ""
-            if eq > 0:
-                if place < len(prior):
-                    known: str = prior[place]
-                    if eq == len(known) and value.startswith(known):
-                        name = known
-                if not name:
-                    name = value[:eq]
-                    same = False
+            name: str
+            if not reuse:
+                name = value[:eq] if eq > 0 else ""
+            else:
+                name = ""
+                place = 7 + 3 * k  # this header's name in a key
+                if eq > 0:
+                    if place < len(prior):
+                        known: str = prior[place]
+                        if eq == len(known) and value.startswith(known):
+                            name = known
+                    if not name:
+                        name = value[:eq]
+                        same = False
             stripped = name.strip(" \t")
             if not stripped:
                 keyed = False  # a nameless cookie's message quotes its value
@@ -663,6 +669,13 @@ class CookieMiddleware:
                 # Space ending the pair goes with an attribute the fixes
                 # remove (rules.judge): it belongs to the key's text.
                 semi = len(value[:semi].rstrip(" \t"))
+            semis.append(semi)
+            if not reuse and key is not None:  # (key is made at once then)
+                key.append(name)
+                key.append(value[semi:])
+                key.append(facts)
+                continue
+            place = 7 + 3 * k
             rest: str | None = None
             if place + 1 < len(prior):
                 known = prior[place + 1]
@@ -679,7 +692,6 @@ class CookieMiddleware:
                 key.append(name)
                 key.append(rest)
                 key.append(facts)
-            semis.append(semi)
         if total > _MAX_RESPONSE_TEXT:
             keyed = False  # long text is judged, not kept
         now = self._clock()
@@ -698,7 +710,8 @@ class CookieMiddleware:
                 else:
                     looked = tuple(key)
                 memo = responses.get(looked)
-                self._last = (looked, memo, responses)
+                if _COMPILED:
+                    self._last = (looked, memo, responses)
             if memo is None and key is not None:
                 path = script + environ.get("PATH_INFO", "")
                 slash = path.rfind("/")
@@ -712,7 +725,8 @@ class CookieMiddleware:
                 looked = tuple(key)
                 memo = responses.get(looked)
                 if memo is not None:
-                    self._last = (looked, memo, responses)
+                    if _COMPILED:
+                        self._last = (looked, memo, responses)
                 else:
                     # Seen on another host? (See _hostless.)
                     hostless = _hostless(key, values, semis)
