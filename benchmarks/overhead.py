@@ -19,13 +19,21 @@ printed beside the measured ratios.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# This checkout's wsgifix first, unless a directory on PYTHONPATH holds one
+# (a compiled build elsewhere, or throughput.py --other's tree).
+if not any(
+    Path(entry, "wsgifix").is_dir()
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if entry
+):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from waitress.proxy_headers import proxy_headers_middleware
 from werkzeug.middleware.proxy_fix import ProxyFix

@@ -2,6 +2,13 @@
 
     python benchmarks/throughput.py            # full run (a few minutes)
     python benchmarks/throughput.py --quick    # a smoke run (~30 s), no thresholds
+    python benchmarks/throughput.py --other TREE   # also wsgifix from TREE
+
+``--other`` adds a stack served by the wsgifix found in another directory
+(another commit's checkout, or a compiled build of it), rotated with the
+others in the same run: a paired comparison of two versions, which runs
+of one version after the other cannot give (their spread is about a
+point of server CPU on a shared machine).
 
 Each round starts a fresh waitress server process per stack (threads=4,
 clear_untrusted_proxy_headers=False, pinned to one CPU) and drives it from
@@ -42,6 +49,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import overhead
@@ -58,6 +66,7 @@ STACKS = (
     CALIBRATION,
     "wsgifix.wrap",
 )
+OTHER = "wsgifix, --other"
 CALIBRATION_NS = 8000  # what the calibration row's loop costs in process
 FIVE = " ".join(f"x-forwarded-{h}" for h in ("for", "proto", "host", "port", "prefix"))
 CONNECTIONS = 4
@@ -108,7 +117,7 @@ def build(stack: str, iterations: int = 0) -> Any:
             trusted_proxy_count=1,
             trusted_proxy_headers=set(FIVE.split()) - {"x-forwarded-prefix"},
         )
-    if stack == "wsgifix.wrap":
+    if stack in ("wsgifix.wrap", OTHER):
         return wsgifix.wrap(app, trusted_proxies="127.0.0.1", trusted_headers=FIVE)
     return app
 
@@ -142,13 +151,19 @@ def request_headers(hostile: bool) -> list[tuple[str, str]]:
 class Server:
     """A fresh server process for one stack; its output drained as it comes."""
 
-    def __init__(self, stack: str, cpu: int | None, iterations: int = 0) -> None:
+    def __init__(
+        self, stack: str, cpu: int | None, iterations: int = 0, other: str = ""
+    ) -> None:
         argv = [sys.executable, __file__, "--serve", stack, "--spin", str(iterations)]
         if cpu is not None:
             argv += ["--cpu", str(cpu)]
+        env = None
+        if stack == OTHER:  # that tree's wsgifix first on the path
+            env = {**os.environ, "PYTHONPATH": other}
+            argv.append("--expect-other")
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True,
+            stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
         self.port = 0
         self.output: list[str] = []
@@ -213,8 +228,9 @@ def one_round(
     cpu: int | None,
     seconds: float,
     iterations: int = 0,
+    other: str = "",
 ) -> Sample:
-    server = Server(stack, cpu, iterations)
+    server = Server(stack, cpu, iterations, other)
     warmed = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
     go = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
     failures = [0] * CONNECTIONS
@@ -335,13 +351,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--rounds", type=int, help="rounds (default 8, quick 2)")
-    parser.add_argument("--serve", choices=STACKS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--other",
+        metavar="TREE",
+        help="also serve wsgifix from this directory (another version), paired",
+    )
+    parser.add_argument("--serve", choices=(*STACKS, OTHER), help=argparse.SUPPRESS)
+    parser.add_argument("--expect-other", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--spin", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
+        tree = Path(os.environ.get("PYTHONPATH", ".")).resolve()
+        if args.expect_other and not Path(wsgifix.__file__).resolve().is_relative_to(
+            tree
+        ):
+            raise SystemExit(f"--other: {tree}'s wsgifix was not the one imported")
         serve(args.serve, args.cpu, args.spin)
         return 0
+    if args.other and not Path(args.other, "wsgifix", "__init__.py").is_file():
+        raise SystemExit(f"--other {args.other}: no wsgifix package there")
+    stacks = (*STACKS, OTHER) if args.other else STACKS
     rounds = args.rounds or (2 if args.quick else 8)
     # requests per round (normal, hostile), warm-up per connection
     counts = (3000, 1000) if args.quick else (20000, 8000)
@@ -372,16 +402,23 @@ def main(argv: list[str] | None = None) -> int:
         ("hostile X-Forwarded-For (1,000 entries)", True, counts[1]),
     ]
     results: dict[bool, dict[str, list[Sample]]] = {
-        hostile: {stack: [] for stack in STACKS} for _, hostile, _ in kinds
+        hostile: {stack: [] for stack in stacks} for _, hostile, _ in kinds
     }
     started = time.monotonic()
     for round_ in range(rounds):
-        order = STACKS[round_ % len(STACKS) :] + STACKS[: round_ % len(STACKS)]
+        order = stacks[round_ % len(stacks) :] + stacks[: round_ % len(stacks)]
         for _, hostile, count in kinds:
             headers = request_headers(hostile)
             for stack in order:
                 sample = one_round(
-                    stack, headers, count, warmup, server_cpu, 120.0, iterations
+                    stack,
+                    headers,
+                    count,
+                    warmup,
+                    server_cpu,
+                    120.0,
+                    iterations,
+                    args.other or "",
                 )
                 results[hostile][stack].append(sample)
     for title, hostile, count in kinds:
