@@ -135,6 +135,23 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The wall clock the rules read (Expires), moved by setting
+    ``later.shift`` (a timedelta)."""
+    from datetime import datetime, timedelta
+
+    class Later(datetime):
+        shift = timedelta(0)
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.now(tz) + cls.shift
+
+    monkeypatch.setattr(wsgifix.rules, "datetime", Later)
+    return Later
+
+
 def cookie_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == LOGGER]
 
@@ -1789,7 +1806,7 @@ def test_a_run_of_responses_is_judged_as_each_alone(
     layer gives it. (The layer reuses the last memo key's text and, when
     every item is the same, its entry: see _audit_headers.)"""
     cfg = {**cfg, "detect_races": False}  # a fresh layer has no race table
-    warm = CookieMiddleware(header_app([]), **cfg)
+    warm = reusing(CookieMiddleware(header_app([]), **cfg))
     for pick, values, fresh in turns:
         shape = shapes[pick % 2]
         headers = [
@@ -1810,6 +1827,13 @@ def test_a_run_of_responses_is_judged_as_each_alone(
             layer(environ, server.start_response)
             sent.append((server.headers, findings(environ)))
         assert sent[0] == sent[1]
+
+
+def reusing(layer: CookieMiddleware) -> CookieMiddleware:
+    """``layer`` reusing the last memo key's text and entry, as the compiled
+    build does, in either build (as source it keys every response anew)."""
+    layer._reuse = True
+    return layer
 
 
 _BASE_COOKIES = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/; HttpOnly"]
@@ -1840,7 +1864,10 @@ _CROSS_SITE = {"HTTP_SEC_FETCH_SITE": "cross-site"}
         pytest.param({}, {"HTTP_X_FORWARDED_PROTO": "https"}, _BASE_COOKIES, id="hint"),
         pytest.param({}, {"HTTP_COOKIE": "cart=1"}, _BASE_COOKIES, id="name carried"),
         pytest.param(
-            {}, {}, ["sie=1; Path=/; SameSite=None", "cart=2; Path=/"], id="name"
+            {}, {}, ["sie=1; Path=/; SameSite=None", "cart=2; Path=/"], id="names"
+        ),
+        pytest.param(
+            {}, {}, ["sie=1; Path=/; SameSite=None", _BASE_COOKIES[1]], id="name"
         ),
         pytest.param({}, {}, [_BASE_COOKIES[0], "cart=2; Path=/; Secure"], id="attrs"),
         pytest.param(
@@ -1882,7 +1909,7 @@ def test_a_response_like_the_last_one_is_judged_as_a_fresh_one(
         return send(CookieMiddleware(header_app([])), headers, change)
 
     assert fresh(other, then) != fresh(base, first)  # (the test can fail)
-    layer = CookieMiddleware(header_app([]))
+    layer = reusing(CookieMiddleware(header_app([])))
     for _ in range(3):  # kept from the second sight, then answered from it
         assert send(layer, base, first) == fresh(base, first)
     for _ in range(3):
@@ -1897,7 +1924,7 @@ def test_a_response_unlike_the_last_one_after_its_first_header_is_keyed_whole() 
     a = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/; HttpOnly"]
     b = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/"]
     c = ["cart=2; Path=/"]
-    layer = CookieMiddleware(header_app([]))
+    layer = reusing(CookieMiddleware(header_app([])))
     for values in (a, a, a, b, a, b, a, b, c, c):
         headers = [("Set-Cookie", value) for value in values]
         warm, fresh = make_environ(), make_environ()
@@ -1924,7 +1951,7 @@ def test_a_response_like_the_last_one_runs_no_rules(
     monkeypatch.setattr(CookieMiddleware, "_judge", counted)
     a = [("Set-Cookie", "sid=1; Path=/; SameSite=None")]
     b = [("Set-Cookie", "sid=1; Path=/; SameSite=Lax")]
-    layer = CookieMiddleware(header_app([]))
+    layer = reusing(CookieMiddleware(header_app([])))
     for headers, judged in ((a, 2), (a, 2), (b, 4), (b, 4), (a, 4), (a, 4)):
         for _ in range(3):
             layer.app = header_app(headers)
@@ -1944,7 +1971,7 @@ def test_request_values_of_another_type_are_judged_as_they_came(
     the compiled build's reuse of the last key's text passes it as it came
     and judges the response as a fresh layer does."""
     headers = [("Set-Cookie", "sid=1; Path=/; SameSite=None")]
-    layer = CookieMiddleware(header_app(headers))
+    layer = reusing(CookieMiddleware(header_app(headers)))
     for _ in range(4):
         environ = make_environ(HTTP_SEC_FETCH_SITE=value, HTTP_SEC_FETCH_DEST=value)
         fresh = dict(environ)
@@ -1956,30 +1983,22 @@ def test_request_values_of_another_type_are_judged_as_they_came(
 
 @pytest.mark.python_seams  # moves the wall clock the rules read
 def test_the_last_response_is_judged_anew_after_the_memo_minute(
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    clock: Clock, later: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The memo's entries live a minute (then verdicts an Expires instant
     changes are fresh, see time_bound): so does the last entry a layer
     reuses for a response like the last one."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
-    class Later(datetime):
-        shift = timedelta(0)
-
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return datetime.now(tz) + cls.shift
-
-    monkeypatch.setattr(wsgifix.rules, "datetime", Later)
     monkeypatch.setattr(wsgifix.rules, "_now", clock)  # the verdict caches' clock
     # Expiring later than the memo keeps verdicts: remembered.
     header = f"a=1; Path=/; SameSite=Lax; Domain=other.test; Expires={http_date(250)}"
-    layer = CookieMiddleware(header_app([("Set-Cookie", header)]))
+    layer = reusing(CookieMiddleware(header_app([("Set-Cookie", header)])))
     for _ in range(3):  # kept from the second, then the last entry
         server = Server()
         layer(make_environ(), server.start_response)
         assert "Domain" not in server.headers[0][1]
-    Later.shift = timedelta(seconds=300)  # expired: now a deletion
+    later.shift = timedelta(seconds=300)  # expired: now a deletion
     clock.now += 61
     server = Server()
     layer(make_environ(), server.start_response)
@@ -2428,27 +2447,19 @@ def test_a_verdict_an_expires_instant_changes_is_time_bound(
 
 
 @pytest.mark.python_seams  # moves the wall clock the rules read
-def test_a_cookie_expiring_soon_is_judged_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cookie_expiring_soon_is_judged_anew(later: Any) -> None:
     # C7 domain-mismatch: "remove Domain ... unless the cookie is a
     # deletion". Expiring within the verdicts' lifetime, it becomes one: a
     # kept verdict would still remove its Domain.
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
-    class Later(datetime):
-        shift = timedelta(0)
-
-        @classmethod
-        def now(cls, tz: Any = None) -> Any:
-            return datetime.now(tz) + cls.shift
-
-    monkeypatch.setattr(wsgifix.rules, "datetime", Later)
     header = f"a=1; Path=/; SameSite=Lax; Domain=other.test; Expires={http_date(30)}"
     layer = CookieMiddleware(header_app([("Set-Cookie", header)]))
     before, after = Server(), Server()
     layer(make_environ(), Server().start_response)  # kept from the second
     layer(make_environ(), before.start_response)
     assert "Domain" not in before.headers[0][1]
-    Later.shift = timedelta(seconds=40)
+    later.shift = timedelta(seconds=40)
     layer(make_environ(), after.start_response)
     assert after.headers == [("Set-Cookie", header)]  # a deletion: left as is
 

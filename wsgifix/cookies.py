@@ -382,9 +382,12 @@ class CookieMiddleware:
         # Read once per audited response: bound here, which a compiled build
         # calls without looking the name up in the time module each time.
         self._clock: Callable[[], float] = time.monotonic
-        # The last memo key looked up, its entry and table (see _audit_headers).
+        # The last memo key looked up, its entry and table, and whether they
+        # are reused (see _audit_headers: compiled only; tests turn it on
+        # for the pure build too).
         self._last: tuple[tuple[Any, ...], _Memo | None, dict[Any, Any]]
         self._last = ((), None, {})
+        self._reuse: bool = _COMPILED
 
     def sibling(self, app: WSGIApplication, policy: str) -> CookieMiddleware:
         """The same layer (shared findings, counts, race table, log limits)
@@ -553,7 +556,7 @@ class CookieMiddleware:
         # (see below). As source, these checks cost more than the hashing
         # and the lookup they save: the pure build keys every response anew.
         prior, prior_memo, prior_table = self._last
-        reuse = _COMPILED and len(prior) >= 7
+        reuse = self._reuse and len(prior) >= 7
         same = False
         if reuse:
             scheme = _same(scheme, prior[0])
@@ -710,7 +713,7 @@ class CookieMiddleware:
                 else:
                     looked = tuple(key)
                 memo = responses.get(looked)
-                if _COMPILED:
+                if self._reuse:
                     self._last = (looked, memo, responses)
             if memo is None and key is not None:
                 path = script + environ.get("PATH_INFO", "")
@@ -725,7 +728,7 @@ class CookieMiddleware:
                 looked = tuple(key)
                 memo = responses.get(looked)
                 if memo is not None:
-                    if _COMPILED:
+                    if self._reuse:
                         self._last = (looked, memo, responses)
                 else:
                     # Seen on another host? (See _hostless.)
