@@ -248,7 +248,19 @@ def effective_request(environ: WSGIEnvironment) -> Request:
 # (most fixes: one new string per response), else (False, text) for the
 # text replacing the header's from its first ';'.
 _Change = tuple[bool, str]
-_Memo = tuple[tuple[_Change | None, ...] | None, tuple[Finding, ...], list[float], int]
+
+
+class _Quiet:
+    """Until when a memo entry's findings are all known to be logged (a
+    time.monotonic() reading), read on every response that has findings:
+    one object with the number in it (a one-item list was three to read:
+    the list, its items and a float)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+
+_Memo = tuple[tuple[_Change | None, ...] | None, tuple[Finding, ...], _Quiet, int]
 
 
 def _one_line(finding: Finding) -> Finding:
@@ -328,6 +340,8 @@ def _with_url(findings: tuple[Finding, ...], old: str, new: str) -> tuple[Findin
 def _same(text: Any, known: Any) -> Any:
     """``known`` where it is equal text (its hash computed already); typed
     Any: an environ value of another type passes as it came."""
+    if text is known:  # (the proxy layer's values: no read of either)
+        return known
     if type(text) is str and type(known) is str:
         new: str = text  # (typed: a compiled build compares natively)
         old: str = known
@@ -366,6 +380,7 @@ class CookieMiddleware:
         cfg = self.settings
         self.policy: str = cfg["cookie_policy"]
         self.rules = Settings.from_config(cfg)
+        self._max_size = self.rules.max_size  # (read per response: one object less)
         self.races = RaceDetector() if cfg["detect_races"] else None
         self.verdicts = VerdictCache()
         self.responses = VerdictCache()  # whole responses, see _Memo
@@ -598,7 +613,7 @@ class CookieMiddleware:
         races = self.races
         racing = races is not None and races.needed(started, not landed)
         look = jar and (racing or not https)
-        max_size = self.rules.max_size
+        max_size = self._max_size
         total = 0  # characters of Set-Cookie
         for k, value in enumerate(values):
             total += len(value)
@@ -806,7 +821,7 @@ class CookieMiddleware:
             if f.rule != "too-many-cookies":
                 listed.append(f)
         kept = tuple(listed)
-        memo: _Memo = (None, kept, [0.0], 0)
+        memo: _Memo = (None, kept, _Quiet(), 0)
         if key is None:
             return fixed, memo
         for summary in summaries:
@@ -827,7 +842,7 @@ class CookieMiddleware:
                 return fixed, memo  # an edit inside the pair: not kept
         changed = changes.count(None) != len(changes)
         grown = total_length(fixed) - total_length(values)
-        memo = (tuple(changes) if changed else None, kept, [0.0], grown)
+        memo = (tuple(changes) if changed else None, kept, _Quiet(), grown)
         # (a generator in any(): a compiled build's own loop, no map object)
         if not any(_reads_default_path(cookie) for cookie in summaries):
             key[3] = None
@@ -894,12 +909,12 @@ class CookieMiddleware:
         environ: WSGIEnvironment,
         findings: tuple[Finding, ...],
         extra: list[Finding] | None,
-        quiet: list[float],
+        quiet: _Quiet,
         now: float,
     ) -> None:
         """List, count and log (once a minute per rule and name) findings.
 
-        ``quiet[0]`` is, per memoized response, the time until which all its
+        ``quiet.until`` is, per memoized response, the time until which all its
         ``findings`` are known to have been logged: until then only the
         ``extra`` ones need the per-name check.
         """
@@ -915,12 +930,12 @@ class CookieMiddleware:
         if len(pending) >= _PENDING:
             with self._lock:
                 self._fold()
-        if now < quiet[0] and not extra:
+        if now < quiet.until and not extra:
             return  # all logged within the minute (the common case)
         due: list[Finding] = []
         with self._lock:
-            if now >= quiet[0]:
-                quiet[0] = self._due(findings, now, due)
+            if now >= quiet.until:
+                quiet.until = self._due(findings, now, due)
             if extra:
                 self._due(extra, now, due)
         # Logged outside the lock: handlers may be slow.
