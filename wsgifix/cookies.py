@@ -570,8 +570,13 @@ class CookieMiddleware:
         # known); when every item is the same object, so is the memo entry
         # (see below). As source, these checks cost more than the hashing
         # and the lookup they save: the pure build keys every response anew.
-        prior, prior_memo, prior_table = self._last
-        reuse = self._reuse and len(prior) >= 7
+        reusing = self._reuse
+        prior: tuple[Any, ...] = ()
+        prior_memo: _Memo | None = None
+        prior_table: dict[Any, Any] | None = None
+        if reusing:
+            prior, prior_memo, prior_table = self._last
+        reuse = reusing and len(prior) >= 7
         same = False
         if reuse:
             scheme = _same(scheme, prior[0])
@@ -728,7 +733,7 @@ class CookieMiddleware:
                 else:
                     looked = tuple(key)
                 memo = responses.get(looked)
-                if self._reuse:
+                if reusing:
                     self._last = (looked, memo, responses)
             if memo is None and key is not None:
                 path = script + environ.get("PATH_INFO", "")
@@ -743,7 +748,7 @@ class CookieMiddleware:
                 looked = tuple(key)
                 memo = responses.get(looked)
                 if memo is not None:
-                    if self._reuse:
+                    if reusing:
                         self._last = (looked, memo, responses)
                 else:
                     # Seen on another host? (See _hostless.)
