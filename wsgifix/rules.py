@@ -1376,7 +1376,7 @@ def time_bound(c: SetCookie, within: float) -> bool:
 
 
 def response_rules(
-    headers: Sequence[str], cookies: Sequence[Summary], e: Request
+    headers: list[str], cookies: Sequence[Summary], e: Request
 ) -> list[tuple[Finding, Verdicts]]:
     """Rules judged over one response: duplicates, shadowing, counts."""
     found: list[tuple[Finding, Verdicts]] = []
@@ -1425,11 +1425,9 @@ def response_rules(
     return found
 
 
-def too_many_cookies(headers: Sequence[str], url: str) -> Finding | None:
+def too_many_cookies(headers: list[str], url: str) -> Finding | None:
     """The response sets over 20 cookies or 8192 bytes of Set-Cookie."""
-    total = 0  # latin-1 text: one octet per character
-    for header in headers:  # (a loop: sum(map(...)) is generic compiled)
-        total += len(header)
+    total = total_length(headers)  # latin-1 text: one octet per character
     if total * 4 > MAX_HEADER_BYTES:  # only then can the exact count matter
         total = sum(octet_length(h) for h in headers)
     if len(headers) <= MAX_COOKIES and total <= MAX_HEADER_BYTES:
