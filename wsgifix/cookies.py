@@ -248,6 +248,9 @@ def effective_request(environ: WSGIEnvironment) -> Request:
 # (most fixes: one new string per response), else (False, text) for the
 # text replacing the header's from its first ';'.
 _Change = tuple[bool, str]
+# A memo key's layout: the request's fields, then three items per header
+# (name, attribute text, facts) from this index on.
+_KEY_HEAD: Final = 7
 
 
 class _Quiet:
@@ -576,7 +579,7 @@ class CookieMiddleware:
         prior_table: dict[Any, Any] | None = None
         if reusing:
             prior, prior_memo, prior_table = self._last
-        reuse = reusing and len(prior) >= 7
+        reuse = reusing and len(prior) >= _KEY_HEAD
         same = False
         if reuse:
             scheme = _same(scheme, prior[0])
@@ -587,7 +590,7 @@ class CookieMiddleware:
             if hint is not None:
                 hint = _same(hint, prior[6])
             same = (
-                len(prior) == 7 + 3 * len(values)
+                len(prior) == _KEY_HEAD + 3 * len(values)
                 and prior[3] is None
                 and scheme is prior[0]
                 and host is prior[1]
@@ -631,7 +634,7 @@ class CookieMiddleware:
                 name = value[:eq] if eq > 0 else ""
             else:
                 name = ""
-                place = 7 + 3 * k  # this header's name in a key
+                place = _KEY_HEAD + 3 * k  # this header's name in a key
                 if eq > 0:
                     if place < len(prior):
                         known: str = prior[place]
@@ -698,7 +701,7 @@ class CookieMiddleware:
                 key.append(value[semi:])
                 key.append(facts)
                 continue
-            place = 7 + 3 * k
+            place = _KEY_HEAD + 3 * k
             rest: str | None = None
             if place + 1 < len(prior):
                 known = prior[place + 1]
