@@ -218,6 +218,9 @@ def effective_request(environ: WSGIEnvironment) -> Request:
     script = environ.get("SCRIPT_NAME", "")
     cookies = parse_cookie_header(environ.get("HTTP_COOKIE", ""))
     secure = scheme == "https"
+    # (typed: compiled, str.lower is then a native call, not a method lookup)
+    site: str = environ.get("HTTP_SEC_FETCH_SITE", "")
+    dest: str = environ.get("HTTP_SEC_FETCH_DEST", "")
     request: Request = _NEW_TUPLE(  # Request's fields, in order
         Request,
         (
@@ -225,8 +228,8 @@ def effective_request(environ: WSGIEnvironment) -> Request:
             host,
             script,  # script_name
             script + environ.get("PATH_INFO", ""),  # path
-            environ.get("HTTP_SEC_FETCH_SITE", "").lower(),
-            environ.get("HTTP_SEC_FETCH_DEST", "").lower(),
+            site.lower(),
+            dest.lower(),
             cookies,
             None if secure else _tls_hint(environ),  # peer_hint
             f"{scheme}://{shown}{script}",  # url
@@ -855,17 +858,21 @@ class CookieMiddleware:
         if not any(_reads_default_path(cookie) for cookie in summaries):
             key[3] = None
         self.responses.put(tuple(key), memo)
-        if (
-            hostless is not None
-            and one_line(e.url) == e.url
-            and all(f.message.find(e.url) == f.message.rfind(e.url) for f in kept)
-        ):
+        if hostless is not None:
             hostless[3] = key[3]
+            general_key = tuple(hostless)
             # The messages name the URL: kept with a stand-in for it, where
             # the URL is the message's only text like it (not also quoted
-            # from the header: kept per host then).
-            general = _with_url(kept, e.url, _URL)
-            self.hostless.put(tuple(hostless), (memo[0], general, memo[2], grown))
+            # from the header: kept per host then). Told and made only for
+            # an entry kept (a response seen once is not: see VerdictCache).
+            if (
+                self.hostless.admits(general_key)
+                and one_line(e.url) == e.url
+                and all(f.message.find(e.url) == f.message.rfind(e.url) for f in kept)
+            ):
+                general = _with_url(kept, e.url, _URL)
+                entry: _Memo = (memo[0], general, memo[2], grown)
+                self.hostless.put(general_key, entry, admitted=True)
         return (fixed if changed else values), memo
 
     def _admit(self, key: list[Any], memo: _Memo) -> None:
