@@ -92,6 +92,26 @@ def test_the_build_under_test_is_the_one_ci_asked_for() -> None:
     )
 
 
+def test_the_profile_training_runs() -> None:
+    # setup.py trains the compiled build on it (python -m wsgifix._training)
+    # and falls back to a build without a profile when it fails: run here,
+    # a short one, so that a change that breaks it fails a test too.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "wsgifix._training", "400"],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"trained: wsgifix {wsgifix.build_name()}"
+
+
 def test_benchmark_smoke_run() -> None:
     # Keeps the script working; no timing assertions (those live in the script).
     import subprocess

@@ -1320,9 +1320,18 @@ def one_line(text: str) -> str:
     """Control characters (CR, LF, NEL and the other C0/C1 controls, line
     separators) escaped: a message is one log line, whatever the request's
     path or host held."""
-    if text.isprintable():  # none of them (the common case, told quicker)
+    if printable(text):  # none of them (the common case, told quicker)
         return text
     return text.translate(_ESCAPES)
+
+
+def printable(text: str) -> bool:
+    """``text.isprintable()``, ~5 times quicker for ASCII text (a finding's
+    message, ~250 characters): read as octets through a table (see
+    printable_ascii) instead of each character's Unicode category."""
+    if text.isascii():
+        return text.encode("ascii").translate(_CONTROLS).find(0) < 0
+    return text.isprintable()
 
 
 class Summary(NamedTuple):
@@ -1666,9 +1675,8 @@ def _one_line_messages(
     found: Sequence[tuple[Finding, Verdicts]],
 ) -> tuple[tuple[Finding, Verdicts], ...]:
     """The findings with control characters escaped in their messages."""
-    search = _UNPRINTABLE.search
     for f, _ in found:
         # isprintable() is False for every character _UNPRINTABLE finds.
-        if not f.message.isprintable() and search(f.message):
+        if not printable(f.message) and _UNPRINTABLE.search(f.message):
             return tuple((f._replace(message=one_line(f.message)), v) for f, v in found)
     return tuple(found)

@@ -201,7 +201,6 @@ def _parse_attributes(
     occurrence.
     """
     items: list[_Item] = []
-    append = items.append
     effective: dict[str, _Item] = {}
     ascii_only = header.isascii()
     size = len(header)
@@ -228,7 +227,7 @@ def _parse_attributes(
             too_long = False
         key = name.lower() if ascii_only else _ascii_lower(name)
         item = (name, key, value, start, end, too_long)
-        append(item)
+        items.append(item)  # (compiled: a native append; a bound one is generic)
         if key and not too_long:
             effective[key] = item
         start = end
