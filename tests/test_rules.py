@@ -3598,6 +3598,22 @@ def test_printable_ascii_is_isascii_and_isprintable(
         assert printable_ascii(text) == (text.isascii() and text.isprintable())
 
 
+@given(
+    head=st.text(max_size=300),
+    pad=st.integers(min_value=0, max_value=300),
+    tail=st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=3),
+)
+def test_printable_is_isprintable(head: str, pad: int, tail: str) -> None:
+    """The quick check of messages (ASCII through an octet table) answers as
+    str.isprintable does, ASCII controls and DEL included."""
+    from wsgifix.rules import printable
+
+    for text in (head, "x" * pad + tail, head + "x" * pad + tail, tail):
+        assert printable(text) == text.isprintable()
+    for code in range(0x100):
+        assert printable(f"message {chr(code)} end") == chr(code).isprintable()
+
+
 def test_the_verdict_cache_is_bounded_for_keys_that_come_back() -> None:
     """Keys put twice are kept, up to maxsize entries (then emptied); the
     record of keys put once is bounded the same way."""
