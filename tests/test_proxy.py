@@ -3492,6 +3492,31 @@ def test_the_written_out_inputs_are_the_walks_inputs(
     assert wsgifix.proxy._inputs(environ) == expected
 
 
+@given(
+    present=st.lists(st.sampled_from(wsgifix.proxy._INPUTS), unique=True),
+    other=st.one_of(st.none(), st.text(max_size=4)),
+)
+def test_the_inputs_compared_in_place_are_the_tuple_compared(
+    present: list[str], other: str | None
+) -> None:
+    """_as_before (the compiled build's check that a request's values are
+    the last one's) answers as making the tuple and comparing it does:
+    equal, each item changed in turn, and another length."""
+    environ: dict[str, Any] = {"HTTP_ACCEPT": "*/*"}
+    for i, key in enumerate(present):
+        environ[key] = f"v{i}"
+    inputs = wsgifix.proxy._inputs(environ)
+    assert wsgifix.proxy._as_before(environ, inputs)
+    assert wsgifix.proxy._as_before(
+        environ, tuple("".join(v) if v else v for v in inputs)
+    )
+    for i in range(len(inputs)):
+        prior = (*inputs[:i], other, *inputs[i + 1 :])
+        assert wsgifix.proxy._as_before(environ, prior) is (inputs == prior)
+    assert not wsgifix.proxy._as_before(environ, inputs[:-1])
+    assert not wsgifix.proxy._as_before(environ, ())
+
+
 def test_the_next_layer_is_called_as_a_call_of_the_object_would() -> None:
     # The proxy layer calls a cookie layer through its class (compiled: a
     # direct call); an instance attribute named __call__ (a mock, say; a

@@ -50,6 +50,7 @@ from wsgifix.forwarded import (
     parse_xff_item,
 )
 from wsgifix.memo import SecondSight
+from wsgifix.rules import _COMPILED  # (the request path is compiled together)
 from wsgifix.trust import TrustedPeers
 
 if TYPE_CHECKING:
@@ -112,6 +113,56 @@ def _inputs(environ: WSGIEnvironment) -> tuple[Any, ...]:
         environ.get("SERVER_PORT"),
         environ.get("SERVER_SOFTWARE"),
     )
+
+
+def _as_before(environ: WSGIEnvironment, prior: tuple[Any, ...]) -> bool:
+    """``_inputs(environ) == prior``, without making the tuple: the last
+    request's values, as most requests' are (one proxy, one site). May
+    raise what comparing a value raises. Compiled only: ~20 ns less than
+    making the tuple; as source, ~70 ns more."""
+    if len(prior) != 14:
+        return False
+    value: Any = environ.get(FORWARDED)
+    if value is not prior[0] and value != prior[0]:
+        return False
+    value = environ.get(XFPROTO)
+    if value is not prior[1] and value != prior[1]:
+        return False
+    value = environ.get(XFHOST)
+    if value is not prior[2] and value != prior[2]:
+        return False
+    value = environ.get(XFPORT)
+    if value is not prior[3] and value != prior[3]:
+        return False
+    value = environ.get(XFPREFIX)
+    if value is not prior[4] and value != prior[4]:
+        return False
+    value = environ.get(XFBY)
+    if value is not prior[5] and value != prior[5]:
+        return False
+    value = environ.get("REMOTE_ADDR")
+    if value is not prior[6] and value != prior[6]:
+        return False
+    value = environ.get("HTTP_HOST")
+    if value is not prior[7] and value != prior[7]:
+        return False
+    value = environ.get("wsgi.url_scheme")
+    if value is not prior[8] and value != prior[8]:
+        return False
+    value = environ.get("HTTPS")
+    if value is not prior[9] and value != prior[9]:
+        return False
+    value = environ.get("SCRIPT_NAME")
+    if value is not prior[10] and value != prior[10]:
+        return False
+    value = environ.get("SERVER_NAME")
+    if value is not prior[11] and value != prior[11]:
+        return False
+    value = environ.get("SERVER_PORT")
+    if value is not prior[12] and value != prior[12]:
+        return False
+    value = environ.get("SERVER_SOFTWARE")
+    return value is prior[13] or value == prior[13]
 
 
 # In a memo key, X-Forwarded-Host's place when its item is applied per
@@ -355,7 +406,9 @@ class ProxyMiddleware:
                 or XFBY in environ
             ):
                 xff: Any = environ.get(XFF)
-                inputs: Any = _inputs(environ)
+                # Compiled, compared in place first (see _as_before); as
+                # source, the tuple and its compare in C are quicker.
+                inputs: Any = None if _COMPILED else _inputs(environ)
                 # The last memo key (inputs, X-Forwarded-For as keyed) and
                 # its entry.
                 prior, prior_xkey, prior_memo = self._last
@@ -367,7 +420,11 @@ class ProxyMiddleware:
                     # connection): the same key, so the same entry, without
                     # a lookup (a long X-Forwarded-For by its last characters,
                     # compared in place).
-                    if inputs == prior:
+                    if (
+                        _as_before(environ, prior)
+                        if inputs is None
+                        else inputs == prior
+                    ):
                         inputs = prior
                         if prior_memo is not None and type(xff) is str:
                             text: str = xff  # (typed: native str operations)
@@ -380,6 +437,8 @@ class ProxyMiddleware:
                                     memo = prior_memo
                 except Exception:  # a value that cannot be compared
                     pass
+                if inputs is None:
+                    inputs = _inputs(environ)
                 exact: Any = None
                 if memo is None:
                     # This very request seen before (a client's next one); a
