@@ -2250,19 +2250,69 @@ def test_a_response_is_remembered_from_its_second_sight() -> None:
     assert len(layer.responses) == 0  # judged, not kept
     layer(dict(kept), Server().start_response)
     assert len(layer.responses) == 1
-    assert len(layer.verdicts) == 1
+    assert layer._judged == 2
     for i in range(layer.responses.maxsize + 10):  # each directory once
         layer(make_environ(PATH_INFO=f"/d{i}/page"), Server().start_response)
     assert len(layer.responses) == 1  # nothing added, the kept entry stays
-    assert len(layer.verdicts) == 1
+    # The memo keeps a response with one Set-Cookie: it is that header's
+    # verdict (the verdicts per header serve combinations and the
+    # responses the memo does not keep).
+    assert len(layer.verdicts) == 0
 
     environ = dict(kept)
+    judged = layer._judged
     layer(environ, Server().start_response)  # from the memo
+    assert layer._judged == judged
     first = dict(kept)
     CookieMiddleware(header_app([("Set-Cookie", "sid=1; HttpOnly")]))(
         first, Server().start_response
     )
     assert findings(environ) == findings(first)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param("=anonymous; Path=/", id="a nameless cookie"),
+        pytest.param("big=" + "x" * 9000 + "; Path=/", id="over 8 KB of Set-Cookie"),
+    ],
+)
+def test_a_response_the_memo_does_not_keep_keeps_its_headers_verdicts(
+    other: str,
+) -> None:
+    """The response memo leaves some responses out; their other headers'
+    verdicts are kept per header instead (from the second sight), and
+    answer as the rules do."""
+    headers = [("Set-Cookie", other), ("Set-Cookie", "sid=1; Path=/; HttpOnly")]
+    layer = CookieMiddleware(header_app(headers))
+    for _ in range(3):
+        warm, fresh = make_environ(), make_environ()
+        layer(warm, Server().start_response)
+        CookieMiddleware(header_app(headers))(fresh, Server().start_response)
+        assert findings(warm) == findings(fresh)
+    assert len(layer.responses) == 0
+    assert len(layer.verdicts) >= 1
+    assert layer._judged == 3
+
+
+def test_headers_in_new_combinations_are_answered_from_their_verdicts() -> None:
+    """Responses that set a few cookies in ever new combinations (each
+    response unlike the last) are judged anew as wholes, their headers
+    from the verdicts kept per header, as the rules would."""
+    a = "a=1; Path=/; HttpOnly"
+    b = "b=2; Path=/; Secure"
+    c = "c=3; Path=/x"
+    combinations = [[a, b], [a, c], [b, c], [c, a], [b, a], [c, b], [a, b, c]]
+    layer = CookieMiddleware(header_app([]))
+    for values in combinations:
+        headers = [("Set-Cookie", v) for v in values]
+        layer.app = header_app(headers)
+        warm, fresh = make_environ(), make_environ()
+        layer(warm, Server().start_response)
+        CookieMiddleware(header_app(headers))(fresh, Server().start_response)
+        assert findings(warm) == findings(fresh)
+    assert len(layer.responses) == 0  # each combination seen once
+    assert len(layer.verdicts) == 3  # each header kept from its second sight
 
 
 @pytest.mark.parametrize("space", [" ", "\t", " \t "])
@@ -2307,8 +2357,8 @@ def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
     layer = CookieMiddleware(header_app(headers))
     for _ in range(2):  # entries are kept from the second sight
         layer(make_environ(**environ), Server().start_response)
-    judged = len(layer.verdicts)
-    assert judged == len(headers)
+    judged = layer._judged
+    assert judged == 2
     for _ in range(2):  # from the entry for any host, then this host's own
         warm, fresh = Server(), Server()
         seen = make_environ(**{**environ, "HTTP_HOST": then})
@@ -2320,7 +2370,7 @@ def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
         assert all(then in f.message for f in findings(seen) if f.cookie)
     localhost = ("localhost", "127.", "[::1]")
     if first.startswith(localhost) == then.startswith(localhost):
-        assert len(layer.verdicts) == judged  # no rule ran for the new host
+        assert layer._judged == judged  # no rule ran for the new host
 
 
 @pytest.mark.parametrize(
