@@ -19,13 +19,18 @@ request kinds: overhead.py's request (15 browser headers, X-Forwarded-For/
 Proto/Host/Port/Prefix from 127.0.0.1, a response with 2 Set-Cookie) and
 the same with a hostile X-Forwarded-For of 1,000 entries (~13 KB).
 
-Per stack: requests/s; server CPU per request (utime+stime of the server
-process from /proc/<pid>/stat over the measured window, divided by the
-requests); and the server's peak RSS (VmHWM), the largest over rounds. The
+Per stack: requests/s; server CPU per request (the run time of the server's
+threads from /proc/<pid>/task/*/schedstat, in ns, over the measured window,
+divided by the requests; utime+stime in clock ticks where schedstat is
+missing); and the server's peak RSS (VmHWM), the largest over rounds. The
 ratio columns are medians of per-round ratios to the bare app measured in
-the same round. "busy" is the server's and the client's CPU time over the
-window's wall time: throughput compares servers only while the server is
-the busy side (CPU per request does not depend on it).
+the same round; "spread" is the middle half of the per-round CPU ratios
+(first to third quartile), what one run can tell apart. "busy" is the
+server's and the client's CPU time over the window's wall time: throughput
+compares servers only while the server is the busy side (CPU per request
+does not depend on it). With ``--other``, a last line per request kind pairs
+the two wsgifix stacks round by round: the median difference of their CPU
+per request, its middle half, and in how many rounds each was the cheaper.
 
 A calibration row, "app + 8 us of Python", runs the bare app after a plain
 Python loop that costs about 8 us in process (measured here first): what
@@ -186,6 +191,17 @@ class Server:
         ready.set()
 
     def cpu_seconds(self) -> float:
+        """The server's CPU time so far: the run time of each of its threads
+        in ns (/proc/PID/task/TID/schedstat, user and system), else
+        utime + stime in clock ticks (10 ms: ~0.5% of a 2 s round)."""
+        try:
+            total = 0
+            for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+                with open(f"/proc/{self.proc.pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            return total / 1e9
+        except (OSError, ValueError, IndexError):
+            pass
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
@@ -311,21 +327,45 @@ def machine() -> str:
     )
 
 
+def middle_half(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles (the values themselves below 4)."""
+    if len(values) < 4:
+        return min(values), max(values)
+    quartiles = statistics.quantiles(values, n=4)
+    return quartiles[0], quartiles[2]
+
+
+def paired(title: str, samples: dict[str, list[Sample]]) -> None:
+    """wsgifix.wrap against the --other stack, round by round."""
+    diffs = [
+        s.cpu_us - o.cpu_us
+        for s, o in zip(samples["wsgifix.wrap"], samples[OTHER], strict=True)
+    ]
+    low, high = middle_half(diffs)
+    cheaper = sum(d < 0 for d in diffs)
+    print(
+        f"{title}: wsgifix.wrap minus {OTHER!r}, server CPU per request: "
+        f"median {statistics.median(diffs):+.2f} us (middle half {low:+.2f}.."
+        f"{high:+.2f}); wsgifix.wrap cheaper in {cheaper} of {len(diffs)} rounds"
+    )
+
+
 def table(title: str, samples: dict[str, list[Sample]], hostile: bool) -> None:
     bare = samples["bare app"]
     print(title)
     print(
         f"{'stack':<20} {'req/s':>7} {'x bare':>7} {'target':>8}"
-        f" {'CPU us/req':>11} {'vs bare':>8} {'target':>7}"
+        f" {'CPU us/req':>11} {'vs bare':>8} {'spread':>17} {'target':>7}"
         f" {'peak RSS MB':>12} {'busy srv/cli':>13} {'failed':>6}"
     )
     for stack, rows in samples.items():
         ratio = statistics.median(
             s.rps / b.rps for s, b in zip(rows, bare, strict=True)
         )
-        extra = statistics.median(
-            s.cpu_us / b.cpu_us - 1 for s, b in zip(rows, bare, strict=True)
-        )
+        extras = [s.cpu_us / b.cpu_us - 1 for s, b in zip(rows, bare, strict=True)]
+        extra = statistics.median(extras)
+        low, high = middle_half(extras)
+        spread = f"{low:+.1%}..{high:+.1%}" if stack != "bare app" else ""
         rps_target = cpu_target = ""
         if stack == "wsgifix.wrap":
             rps_target = ">= 0.95" if hostile else ""
@@ -340,7 +380,7 @@ def table(title: str, samples: dict[str, list[Sample]], hostile: bool) -> None:
             f"{stack:<20} {statistics.median(s.rps for s in rows):>7.0f}"
             f" {ratio:>7.2f} {rps_target:>8}"
             f" {statistics.median(s.cpu_us for s in rows):>11.1f}"
-            f" {extra:>+8.1%} {cpu_target:>7}"
+            f" {extra:>+8.1%} {spread:>17} {cpu_target:>7}"
             f" {max(s.rss_mb for s in rows):>12.1f} {busy:>13}"
             f" {sum(s.failures for s in rows):>6}"
         )
@@ -429,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
             results[hostile],
             hostile,
         )
+    if args.other:
+        for title, hostile, _ in kinds:
+            paired(title, results[hostile])
     normal = results[False]
     added = statistics.median(
         s.cpu_us - b.cpu_us
