@@ -59,6 +59,27 @@ COOKIES: Headers = [
 ]
 CLEAN: Headers = [(name, value + "; Secure") for name, value in COOKIES]
 CLEAN[1] = (CLEAN[1][0], CLEAN[1][1] + "; SameSite=Lax")
+# Headers that set off the rules (COOKIE_RULES.md), each with a Path of
+# "/v" that the training makes new per response.
+VARIED = (
+    "sid=1; Domain=example.com; Path=/v; Secure; HttpOnly; SameSite=Strict",
+    "t=2; Domain=.www.example.com; Path=/v; Expires=Wed, 21 Oct 2099 07:28:00 GMT",
+    "bad=3; Domain=co.uk; Path=/v",
+    "ip=4; Domain=10.0.0.1; Path=/v",
+    "__Host-x=5; Path=/v; Secure",
+    "__Secure-y=6; Path=/v",
+    "none=7; SameSite=None; Path=/v",
+    "part=8; Partitioned; Path=/v",
+    "odd=9; SameSite=Maybe; Max-Age=abc; Path=/v",
+    "old=10; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/v",
+    "long=11; Max-Age=99999999999; Path=/v",
+    "twice=12; Path=/v; Path=/v; Secure; Secure",
+    "=nameless; Path=/v",
+    "relative=13; Path=v",
+    "big=" + "x" * 5000 + "; Path=/v",
+    "ctl=a\x01b; Path=/v",
+    "wide=\u00e9t\u00e9; Path=/v",
+)
 X_HEADERS = (
     "x-forwarded-for x-forwarded-proto x-forwarded-host x-forwarded-port "
     "x-forwarded-prefix"
@@ -156,6 +177,14 @@ def train(n: int = 20000) -> None:
                 for i in range(97)
             ]
             _serve(wsgifix.CookieMiddleware(_app(batches)), https, n // 4)
+        # Every rule's path, judged anew (a new Path each time), over https
+        # and http: the first sight of what apps get wrong.
+        for model in (https, {**BROWSER, "HTTP_HOST": "www.example.com"}):
+            varied = [
+                [("Set-Cookie", header.replace("/v", f"/v{i}")) for header in VARIED]
+                for i in range(max(n // 40, 10))
+            ]
+            _serve(wsgifix.CookieMiddleware(_app(varied)), model, len(varied))
     finally:
         logging.disable(logging.NOTSET)
 
