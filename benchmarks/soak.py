@@ -36,6 +36,7 @@ import http.client
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -273,11 +274,18 @@ def soak(wrapped: Server, args: argparse.Namespace) -> bool:
     # at 200,000 requests a slow day still held the tables' refill there).
     # Growth is measured to the load's end, not to the peak: the allocator
     # may hold a transient peak's memory for a moment and give some back,
-    # which is no leak; a leak is still there when the load ends.
+    # which is no leak; a leak is still there when the load ends. Each
+    # point is the median of the samples around it (11 seconds; at the
+    # end, the load's last seconds and the first after it): one sample
+    # can catch a transient (a run read 52.4 MB at the load's last second
+    # and 51.3 MB for the minute after it).
     load_end = min(len(samples) - 1, max(1, int(result["seconds"])))
     start = samples[0][1]
-    warm = samples[max(1, load_end * 3 // 4)][1]
-    end = samples[load_end][1]
+    at = max(1, load_end * 3 // 4)
+    warm = statistics.median(rss for _, rss, _ in samples[max(1, at - 5) : at + 6])
+    end = statistics.median(
+        rss for _, rss, _ in samples[max(1, load_end - 5) : load_end + 6]
+    )
     peak = max(rss for _, rss, _ in samples)
     growth = end - warm
     flat = growth <= 2.0
