@@ -2005,6 +2005,86 @@ def test_the_last_response_is_judged_anew_after_the_memo_minute(
     assert server.headers == [("Set-Cookie", header)]  # a deletion: left as is
 
 
+class CountingClock(Clock):
+    """A Clock that counts its readings."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        super().__init__(now)
+        self.readings = 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        return self.now
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["keyed anew", "last entry"])
+def test_a_response_seen_before_without_expires_or_findings_reads_no_clock(
+    reuse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The clock tells a memo entry's age, the log limits and races apart:
+    # an entry no Expires makes stale, answering a clean response, needs
+    # none of them (the reading was a third of such a response's audit).
+    clock = CountingClock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    monkeypatch.setattr(wsgifix.rules, "_now", clock)
+    header = "a=1; Path=/; SameSite=Lax; Secure; HttpOnly"
+    layer = CookieMiddleware(header_app([("Set-Cookie", header)]))
+    if reuse:
+        reusing(layer)
+    environ = make_environ(**{"wsgi.url_scheme": "https"})
+    for _ in range(3):  # judged twice (kept from the second time), then found
+        layer(environ.copy(), Server().start_response)
+    before = clock.readings
+    assert before > 0
+    for _ in range(3):
+        server = Server()
+        layer(environ.copy(), server.start_response)
+        assert server.headers == [("Set-Cookie", header)]
+    assert clock.readings == before
+    # An Expires in it: the entry's age is read each time it is found.
+    dated = f"{header}; Expires={http_date(3600)}"
+    layer = CookieMiddleware(header_app([("Set-Cookie", dated)]))
+    for _ in range(3):
+        layer(environ.copy(), Server().start_response)
+    before = clock.readings
+    layer(environ.copy(), Server().start_response)
+    assert clock.readings == before + 1
+    # Findings: read for the log limits.
+    layer = CookieMiddleware(header_app([("Set-Cookie", "b=2; Path=/")]))
+    for _ in range(3):
+        layer(environ.copy(), Server().start_response)
+    before = clock.readings
+    layer(environ.copy(), Server().start_response)
+    assert clock.readings == before + 1
+
+
+def test_an_undated_entry_outlives_the_memo_minute_and_a_dated_one_does_not(
+    clock: Clock, later: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An entry without Expires judges the same at any time: kept past the
+    # minute (until a dated entry or a new response empties the table).
+    from datetime import timedelta
+
+    monkeypatch.setattr(wsgifix.rules, "_now", clock)
+    undated = "a=1; Path=/; SameSite=Lax; Domain=other.test"
+    dated = f"{undated}; Expires={http_date(250)}"
+    for header, judged_again in ((undated, 0), (dated, 1)):
+        layer = reusing(CookieMiddleware(header_app([("Set-Cookie", header)])))
+        for _ in range(3):
+            layer(make_environ(), Server().start_response)
+        judged = layer._judged
+        clock.now += 61
+        server = Server()
+        layer(make_environ(), server.start_response)
+        assert layer._judged == judged + judged_again
+        assert "Domain" not in server.headers[0][1]
+    later.shift = timedelta(seconds=300)  # the dated cookie now a deletion
+    clock.now += 61
+    server = Server()
+    layer(make_environ(), server.start_response)
+    assert server.headers == [("Set-Cookie", dated)]
+
+
 def test_counts_and_recent_findings_lose_nothing_under_threads() -> None:
     """Responses list their findings without the layer's lock while readers
     fold them into the counts: every finding is counted exactly once."""

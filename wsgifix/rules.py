@@ -1495,6 +1495,12 @@ class VerdictCache:
     def get(self, key: Any) -> Any:
         return self.table(_now()).get(key)
 
+    def entries(self) -> dict[Any, Any]:
+        """The entries as of the last :meth:`table` call, without reading
+        the clock: for a caller that knows which entries may be stale (the
+        cookie layer's memo: see its _Quiet.dated)."""
+        return self._data
+
     def table(self, now: float) -> dict[Any, Any]:
         """The entries as of ``now`` (a time.monotonic() reading): for
         callers that look up several keys at one time."""
