@@ -896,9 +896,10 @@ def test_following_the_tls_proxy_advice_fixes_the_secure_cookie(
 
 
 class Explosive:
-    """A Sec-Fetch-Dest value (read only by the audit) that fails when the
-    audit measures it: a bug's stand-in that reaches a compiled build too
-    (which reads the environ as the plain dict PEP 3333 says it is)."""
+    """A Sec-Fetch-Dest value (read only by the audit, of a cross-site
+    request) that fails when the audit measures it: a bug's stand-in that
+    reaches a compiled build too (which reads the environ as the plain
+    dict PEP 3333 says it is)."""
 
     def __len__(self) -> int:
         raise RuntimeError("bug in the audit")
@@ -930,6 +931,7 @@ def test_an_exception_in_the_audit_sends_the_headers_unchanged(
         server = Server()
         environ = make_environ()
         if target == "environ":
+            environ["HTTP_SEC_FETCH_SITE"] = "cross-site"
             environ["HTTP_SEC_FETCH_DEST"] = Explosive()
         result = layer(environ, server.start_response)
         assert b"".join(result) == b"body"
@@ -1915,6 +1917,41 @@ def test_a_response_like_the_last_one_is_judged_as_a_fresh_one(
     for _ in range(3):
         assert send(layer, other, then) == fresh(other, then)
         assert send(layer, base, first) == fresh(base, first)
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["keyed anew", "last entry"])
+def test_sec_fetch_dest_is_keyed_only_in_a_cross_site_request(reuse: bool) -> None:
+    # Only cross-site-set reads Sec-Fetch-Dest, and only when Sec-Fetch-Site
+    # says cross-site (any case): elsewhere requests for an iframe and for
+    # a page share one memo entry; cross-site, each is told by its own.
+    headers = [("Set-Cookie", value) for value in _BASE_COOKIES]
+    layer = CookieMiddleware(header_app(headers))
+    if reuse:
+        reusing(layer)
+
+    def send(environ: dict[str, Any]) -> Any:
+        server = Server()
+        layer(environ, server.start_response)
+        return server.headers, findings(environ)
+
+    def fresh(environ: dict[str, Any]) -> Any:
+        server = Server()
+        CookieMiddleware(header_app(headers))(environ, server.start_response)
+        return server.headers, findings(environ)
+
+    for site in ("same-origin", "none"):
+        for dest in ("document", "iframe", "document", "image"):
+            send(make_environ(HTTP_SEC_FETCH_SITE=site, HTTP_SEC_FETCH_DEST=dest))
+    judged = layer._judged
+    assert judged == 4  # each site twice (kept from the second sight)
+    for site in ("Cross-Site", "cross-site"):
+        for dest in ("iframe", "image", "iframe", "image", "iframe"):
+            change = {"HTTP_SEC_FETCH_SITE": site, "HTTP_SEC_FETCH_DEST": dest}
+            got = send(make_environ(**change))
+            assert got == fresh(make_environ(**change))
+            (told, *_) = [f for f in got[1] if f.rule == "cross-site-set"]
+            assert f"cross-site {dest}:" in told.message
+    assert layer._judged > judged
 
 
 def test_a_response_unlike_the_last_one_after_its_first_header_is_keyed_whole() -> None:

@@ -571,15 +571,20 @@ class CookieMiddleware:
     ) -> Any:
         """The headers to send for one response (its Set-Cookie ``values`` at
         ``positions``), its findings reported."""
-        jar: str = environ.get("HTTP_COOKIE", "")
         scheme = environ.get("wsgi.url_scheme", "http")
+        # (isinstance: compiled, a native compare)
+        https = isinstance(scheme, str) and scheme == "https"
         script = environ.get("SCRIPT_NAME", "")
         # What the rules read of the response and its request, cookie values
         # excepted (see _Memo): the request's fields, then three per header.
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         site = environ.get("HTTP_SEC_FETCH_SITE", "")
-        dest = environ.get("HTTP_SEC_FETCH_DEST", "")
-        hint = None if scheme == "https" else _tls_hint(environ)
+        # Sec-Fetch-Dest is read by one rule (cross-site-set), and only in a
+        # cross-site request: in others it is left out of the key (unread).
+        dest: Any = ""
+        if isinstance(site, str) and len(site) == 10 and site.lower() == "cross-site":
+            dest = environ.get("HTTP_SEC_FETCH_DEST", "")
+        hint = None if https else _tls_hint(environ)
         # Compiled, the last key looked up: its text, where this response's
         # is equal, goes into this key as the same objects (their hashes
         # known); when every item is the same object, so is the memo entry
@@ -587,7 +592,8 @@ class CookieMiddleware:
         # and the lookup they save: the pure build keys every response anew.
         reusing = self._reuse
         prior: tuple[Any, ...] = ()
-        prior_memo: _Memo | None = None
+        # (Any: compiled, a _Memo would be unpacked and packed anew)
+        prior_memo: Any = None
         prior_table: dict[Any, Any] | None = None
         if reusing:
             prior, prior_memo, prior_table = self._last
@@ -626,13 +632,17 @@ class CookieMiddleware:
             ]
         client = len(script) + len(host) + len(site) + len(dest)  # client's text
         keyed = client <= _MAX_KEY_TEXT  # long text is judged, not kept
-        https = scheme == "https"
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] | None = None  # made when needed
         # The race table only when a write can matter (see wsgifix.races).
         races = self.races
         racing = races is not None and races.needed(started, not landed)
-        look = jar and (racing or not https)
+        # The cookies the request carried: for a race check, and over http
+        # (overwrite-secure reads them); over https the key says True.
+        jar: str = ""
+        if racing or not https:
+            jar = environ.get("HTTP_COOKIE", "")
+        look = jar != ""
         max_size = self._max_size
         total = 0  # characters of Set-Cookie
         for k, value in enumerate(values):
