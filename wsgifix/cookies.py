@@ -508,11 +508,14 @@ class CookieMiddleware:
                     # included (C4: "a list").
                     environ["wsgifix.findings"] = listed = []
                 mark = len(listed)
-                if races is not None and recorded is None:
+                # The race table only when a write can matter (see
+                # wsgifix.races); then what it records, for withdraw().
+                racing = races is not None and races.needed(started, not landed)
+                if racing and recorded is None:
                     recorded = []
                 try:
                     out = self._audit_headers(
-                        environ, headers, positions, values, started, landed, recorded
+                        environ, headers, positions, values, started, racing, recorded
                     )
                 except Exception:  # a bug here must not cost the response
                     self._log_once(
@@ -566,11 +569,12 @@ class CookieMiddleware:
         positions: list[int],
         values: list[str],
         started: int,
-        landed: bool = True,
+        racing: bool = False,
         recorded: Undo | None = None,
     ) -> Any:
         """The headers to send for one response (its Set-Cookie ``values`` at
-        ``positions``), its findings reported."""
+        ``positions``), its findings reported; ``racing``: its writes go
+        through the race table, recording into ``recorded``."""
         scheme = environ.get("wsgi.url_scheme", "http")
         # (isinstance: compiled, a native compare)
         https = isinstance(scheme, str) and scheme == "https"
@@ -634,9 +638,7 @@ class CookieMiddleware:
         keyed = client <= _MAX_KEY_TEXT  # long text is judged, not kept
         semis: list[int] = []
         writes: dict[str, tuple[str, str]] | None = None  # made when needed
-        # The race table only when a write can matter (see wsgifix.races).
         races = self.races
-        racing = races is not None and races.needed(started, not landed)
         # The cookies the request carried: for a race check, and over http
         # (overwrite-secure reads them); over https the key says True.
         jar: str = ""
