@@ -1603,7 +1603,10 @@ REQUESTS = st.fixed_dictionaries(
         "SCRIPT_NAME": st.sampled_from(["", "/shop"]),
         "PATH_INFO": st.sampled_from(["/", "/a/b", ""]),
         "HTTP_COOKIE": st.sampled_from(["", "sid=1; cart=2", "__Host-id=x"]),
-        "HTTP_SEC_FETCH_SITE": st.sampled_from(["", "cross-site"]),
+        "HTTP_SEC_FETCH_SITE": st.sampled_from(
+            ["", "cross-site", "Cross-Site", "same-origin"]
+        ),
+        "HTTP_SEC_FETCH_DEST": st.sampled_from(["", "document", "iframe"]),
         "HTTP_X_FORWARDED_PROTO": st.sampled_from(["", "https"]),
     }
 )
