@@ -245,6 +245,29 @@ def test_control_char(
     check("control-char", header, e, s, severity, fixed, out)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("a=; b\t\x01\x1f\x7f\x80\xe9\u20ac\r\n")),
+        max_size=24,
+    )
+)
+def test_control_char_equals_its_definition(header: str) -> None:
+    # The rule answers printable ASCII without its regex: the same as a
+    # control character (not CR or LF) anywhere, or a TAB in the name, the
+    # value or inside an attribute's trimmed name or value.
+    import wsgifix.rules as rules
+
+    cookie = SetCookie.parse(header)
+    expected = rules._CONTROL.search(header) is not None or (
+        "\t" in cookie.name
+        or "\t" in cookie.value
+        or ("\t" in header and rules._tab_inside(cookie))
+    )
+    found = rules.control_char(cookie, HTTP, FIX, {})
+    assert (found is not None) == expected
+
+
 # -- not-latin1 -----------------------------------------------------------------
 
 NOT_LATIN1 = [

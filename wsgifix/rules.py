@@ -348,6 +348,8 @@ def control_char(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
     if seen.get("broken"):
         return None
     raw = c.raw
+    if printable_ascii(raw):
+        return None  # (most headers: no control character, no TAB at all)
     if _CONTROL.search(raw) is not None:
         browsers = _dropped("DisallowedCharacter", "RejectedInvalidCharValue")
     elif "\t" in c.name or "\t" in c.value or ("\t" in raw and _tab_inside(c)):
