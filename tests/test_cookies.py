@@ -2810,3 +2810,36 @@ def test_headers_given_as_an_iterator_are_read_once_for_audit_and_server() -> No
         ("samesite-missing", "a"),
         ("samesite-missing", "b"),
     ]
+
+
+def _bare_host_uncached(shown: str) -> str:
+    host = shown.lower()
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.removesuffix(".")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="aB.:[]1-", max_size=12),
+            st.sampled_from(["Lab.Test:8080", "[::1]:80", "lab.test.", "a" * 150]),
+        ),
+        max_size=30,
+    )
+)
+def test_the_bare_host_cache_answers_as_the_computation(hosts: list[str]) -> None:
+    # A site's Host values are answered from a bounded table; long client
+    # text is not kept in it.
+    cache = wsgifix.cookies._BARE_HOSTS
+    for shown in hosts + hosts:
+        assert wsgifix.cookies._bare_host(shown) == _bare_host_uncached(shown)
+        assert len(cache) <= wsgifix.cookies._BARE_HOSTS_KEPT
+        assert all(len(k) <= wsgifix.cookies._BARE_HOST_TEXT for k in cache)
+    cache.clear()
+    for i in range(wsgifix.cookies._BARE_HOSTS_KEPT + 5):
+        wsgifix.cookies._bare_host(f"h{i}.test")
+    assert 0 < len(cache) <= wsgifix.cookies._BARE_HOSTS_KEPT

@@ -646,6 +646,10 @@ def test_per_app_state_stays_bounded_under_hostile_variety() -> None:
         "cookie hosts seen once": (lambda: cookies._hosts_seen, 4096),
         "cookie log keys": (lambda: cookies._logged, 4096),
         "recent findings": (lambda: cookies.recent, 50),
+        "bare hosts (process-wide)": (
+            lambda: wsgifix.cookies._BARE_HOSTS,
+            wsgifix.cookies._BARE_HOSTS_KEPT,
+        ),
     }
     largest = dict.fromkeys(tables, 0)
     for i in range(4200):  # past the proxy caches' 4096 entries
@@ -743,7 +747,7 @@ def test_caches_do_not_keep_long_client_values(changes: Any) -> None:
     kept += _text(stack._seen)
     kept += _text(cookies.verdicts._data) + _text(cookies._logged)
     kept += _text(cookies.responses._data) + _text(cookies.hostless._data)
-    kept += _text(cookies._hosts_seen)
+    kept += _text(cookies._hosts_seen) + _text(wsgifix.cookies._BARE_HOSTS)
     assert kept < 200_000, f"{kept:,} characters kept"
     # The same through the process-wide parser caches.
     gc.collect()

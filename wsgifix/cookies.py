@@ -145,14 +145,30 @@ def _tls_hint(environ: WSGIEnvironment) -> str | None:
     return None
 
 
+# _bare_host's answers for Host values up to _BARE_HOST_TEXT characters
+# (a real host name and port; longer client text is not kept), at most
+# _BARE_HOSTS_KEPT of them: a site's few hosts are answered from here.
+_BARE_HOSTS: Final[dict[str, str]] = {}
+_BARE_HOSTS_KEPT: Final = 256
+_BARE_HOST_TEXT: Final = 100
+
+
 def _bare_host(shown: str) -> str:
     """The Host as the rules read it: lower-case, no port, no brackets."""
+    known = _BARE_HOSTS.get(shown)
+    if known is not None:
+        return known
     host = shown.lower()
     if host.startswith("["):
         host = host[1 : host.find("]")] if "]" in host else host
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    return host.removesuffix(".")
+    host = host.removesuffix(".")
+    if len(shown) <= _BARE_HOST_TEXT:
+        if len(_BARE_HOSTS) >= _BARE_HOSTS_KEPT:
+            _BARE_HOSTS.clear()
+        _BARE_HOSTS[shown] = host
+    return host
 
 
 def _is_set_cookie(header: Any) -> bool:
