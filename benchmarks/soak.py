@@ -290,6 +290,20 @@ def soak(wrapped: Server, args: argparse.Namespace) -> bool:
     growth = end - warm
     flat = growth <= 2.0
     verdict = "flat" if flat else "STILL GROWING"
+    if not flat:
+        # Say which bounded tables still grew over the last quarter (their
+        # first fill then lies partly in it, and so does its memory): a
+        # reason to run longer (--requests), not a pass.
+        # (sizes are read every tenth sample: the last read by then)
+        before = next((sz for _, _, sz in reversed(samples[: at + 1]) if sz), {})
+        filling = [
+            f"{name} {before[name]} -> {final[name]}"
+            for name in ("races", "proxy_memo", "proxy_hosts", "cookie_log")
+            if name in before and name in final and final[name] > before[name]
+        ]
+        if filling:
+            verdict += " (tables still filling in the last quarter: "
+            verdict += ", ".join(filling) + "; try more --requests)"
     if args.quick:
         # A smoke run ends while the tables are still filling.
         flat, verdict = True, "not judged (a --quick run is too short to warm up)"
