@@ -341,15 +341,22 @@ def _reads_default_path(cookie: Summary) -> bool:
     return cookie.path is None or not cookie.path.startswith("/")
 
 
+def _attributes_mention(word: str, values: list[str], semis: list[int]) -> bool:
+    """Whether ``word`` (lower-case) is in any header's attribute text (from
+    its pair's end, ``semis``), in any case: a superset of the headers that
+    have that attribute."""
+    # (Indexes: zip(strict=True) is a generic call compiled; a generator
+    # in any() is a compiled build's own loop.)
+    return any(word in values[k][semis[k] :].lower() for k in range(len(values)))
+
+
 def _hostless(key: list[Any], values: list[str], semis: list[int]) -> list[Any] | None:
     """The response's memo key with the host reduced to what the rules read
     of it when no cookie has a Domain attribute: whether it is localhost
     (E is then trustworthy). Only the messages name the host, and they get
     the URL per request. None when a cookie may carry a Domain."""
-    # (Index loops here and below: zip(strict=True) is a generic call compiled.)
-    for k in range(len(values)):
-        if "domain" in values[k][semis[k] :].lower():
-            return None
+    if _attributes_mention("domain", values, semis):
+        return None
     general = list(key)
     general[1] = (_LOCALHOST, is_localhost(_bare_host(key[1])))
     return general
@@ -917,13 +924,9 @@ class CookieMiddleware:
                 return fixed, memo  # an edit inside the pair: not kept
         changed = changes.count(None) != len(changes)
         grown = total_length(fixed) - total_length(values)
-        # Dated (see _Quiet): "expires" in a header's attribute text, any
-        # case (a Path with that word in it only costs a clock reading).
-        dated = False
-        for k in range(len(values)):
-            if "expires" in values[k][semis[k] :].lower():
-                dated = True
-                break
+        # Dated (see _Quiet); a Path with that word in it only costs a
+        # clock reading.
+        dated = _attributes_mention("expires", values, semis)
         memo = (tuple(changes) if changed else None, kept, _Quiet(dated), grown)
         # (a generator in any(): a compiled build's own loop, no map object)
         if not any(_reads_default_path(cookie) for cookie in summaries):
