@@ -160,3 +160,44 @@ def test_every_response_is_its_own_and_the_tables_stay_bounded(
     # per request.
     shared = [line for line in text.splitlines() if "cookie 's' set on" in line]
     assert 0 < len(shared) < COUNT / 10
+
+
+def test_the_fill_profile_takes_the_proxy_tables_to_their_bound() -> None:
+    """benchmarks/soak.py's warm-up (load_client's ``fill`` profile) is to
+    leave no table's first fill for the soak: run in process, it takes the
+    proxy's memo and Host table past their bound (they empty and refill)
+    and the log de-duplication to its bound. (The race table records only
+    while another request is in flight: the server run fills it.)"""
+    import logging
+
+    from load_client import SETTINGS, make_request, server_environ
+    from robust_app import echo_app
+
+    import wsgifix
+
+    stack = wsgifix.wrap(echo_app, **SETTINGS)
+    layer = stack.app.app
+    assert isinstance(layer, wsgifix.CookieMiddleware)
+    most = {"memo": 0, "hosts": 0, "log": 0}
+    quiet = logging.getLogger("wsgifix")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        for i in range(8 * proxy._CACHE_SIZE + 64):
+            request = make_request(8, i, 8080, 64, "fill")
+            for _ in stack(server_environ(request, 8080), lambda *args: None):
+                pass
+            if i % 64 == 63:
+                for name, size in (
+                    ("memo", len(stack._memo)),
+                    ("hosts", len(stack._host_cache)),
+                    ("log", len(layer._logged)),
+                ):
+                    most[name] = max(most[name], size)
+    finally:
+        quiet.setLevel(level)
+    # Emptied when full: the largest size seen is within 64 of the bound.
+    assert most["memo"] > proxy._CACHE_SIZE - 64, most
+    assert most["hosts"] > proxy._CACHE_SIZE - 64, most
+    assert len(stack._memo) < most["memo"]  # and emptied since
+    assert most["log"] > cookies._LOG_KEYS - 64, most

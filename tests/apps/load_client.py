@@ -104,12 +104,16 @@ def make_request(
     in forged and invalid values: the worst case for bounded state.
     ``typical`` is a site behind its proxy: the trusted peers forward a
     client over https, the others come direct without forwarding headers,
-    and every request carries the one session cookie.
+    and every request carries the one session cookie. ``fill`` (see
+    :func:`_fill`) takes every bounded table to its bound within a few
+    thousand requests.
     """
     rid = f"{seed}-{i}"
     peer = PEERS[(i % connections) % len(PEERS)]
     if profile == "typical":
         return _typical(i, rid, peer, port)
+    if profile == "fill":
+        return _fill(i, rid, peer)
     rng = random.Random(f"{seed}/{i}")
     a, b = i % 250, (i // 250) % 250
     host = _pick(
@@ -199,6 +203,27 @@ def _typical(i: int, rid: str, peer: str, port: int) -> Request:
     else:
         headers.append(("Host", "shop.example.com" if i % 3 else f"127.0.0.1:{port}"))
     return Request(i, rid, peer, f"/mnt/echo/{rid}?c=secure", headers)
+
+
+def _fill(i: int, rid: str, peer: str) -> Request:
+    """Request ``i`` of the ``fill`` profile: new to each of the server's
+    bounded tables (soak.py's warm-up). A Host of its own (the proxy's
+    Host table), from a trusted peer a client address of its own (the
+    proxy's memo), cookie names of its own (the race table and the log
+    de-duplication) and a response setting cookies, with findings. The
+    proxy's memo keeps a client's answer from its fourth sight (walked
+    twice, then answered by its shape twice: see wsgifix.proxy): requests
+    ``i + 4 * k`` (k < 4) share the Host and address (and the peer, with
+    connections a multiple of 4)."""
+    j = i // 16 * 4 + i % 4
+    a, b = j % 250, (j // 250) % 250
+    headers = [("Host", f"f{j}.example.com"), ("X-Request-Id", rid)]
+    if peer in TRUSTED:
+        headers.append(("X-Forwarded-For", f"198.18.{b}.{a}"))
+    headers.append(("Cookie", f"a-{rid}=in; b-{rid}=in; s={rid}"))
+    variants = sorted(VARIANTS)
+    variant = variants[i % len(variants)]
+    return Request(i, rid, peer, f"/mnt/echo/{rid}?c={variant}", headers)
 
 
 # -- the oracle ------------------------------------------------------------------
@@ -404,7 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=1)
     parser.add_argument("--proc-index", type=int, default=0)
     parser.add_argument("--check", choices=["oracle", "echo", "none"], default="oracle")
-    parser.add_argument("--profile", choices=["hostile", "typical"], default="hostile")
+    parser.add_argument(
+        "--profile", choices=["hostile", "typical", "fill"], default="hostile"
+    )
     args = parser.parse_args(argv)
     # The oracle's stacks would log every finding again: this process is a
     # client, and its checks report through the summary.
