@@ -327,6 +327,8 @@ def cookie_value(jar: str, name: str) -> str | None:
 def parse_cookie_header(jar: str) -> dict[str, str]:
     """Cookie header -> name: value, the first of each name (RFC 6265bis 5.7)."""
     cookies: dict[str, str] = {}
+    if not jar:  # (a first visit carries none)
+        return cookies
     for part in jar.split(";"):
         name, sep, value = part.partition("=")
         if sep:

@@ -1356,19 +1356,17 @@ class Summary(NamedTuple):
 
 def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
     """``c`` as the app wrote it, ``sent`` as it goes out (default: ``c``)."""
-    if sent is None:
+    path = c.get("path")
+    bound = time_bound(c, _KEPT_AT_MOST)
+    if sent is None or sent is c:
         sent = c
+        sent_path = path
+    else:
+        sent_path = sent.get("path")
+        bound = bound or time_bound(sent, _KEPT_AT_MOST)
     domain = (sent.get("domain") or "").lower().removeprefix(".")
     summary: Summary = _NEW_TUPLE(
-        Summary,
-        (
-            c.name,
-            domain,
-            c.get("path"),
-            bool(domain),
-            sent.get("path"),
-            time_bound(c, _KEPT_AT_MOST) or time_bound(sent, _KEPT_AT_MOST),
-        ),
+        Summary, (c.name, domain, path, bool(domain), sent_path, bound)
     )
     return summary
 
@@ -1624,20 +1622,22 @@ def audit(
     if summaries is None:
         summaries = []
     per_cookie: list[tuple[Finding, Verdicts]] = []
-    e_key = (
-        e.url,
-        e.scheme,
-        e.host,
-        e.script_name,
-        default_path(e.path),
-        e.sec_fetch_site,
-        e.sec_fetch_dest,
-        e.peer_hint,
-    )
+    e_key: tuple[Any, ...] = ()
     e_len = 0
-    for part in e_key:  # (a loop: sum(map(...)) is generic compiled)
-        if part is not None:
-            e_len += len(part)
+    if cache is not None:  # (made only for the cache's keys)
+        e_key = (
+            e.url,
+            e.scheme,
+            e.host,
+            e.script_name,
+            default_path(e.path),
+            e.sec_fetch_site,
+            e.sec_fetch_dest,
+            e.peer_hint,
+        )
+        for part in e_key:  # (a loop: sum(map(...)) is generic compiled)
+            if part is not None:
+                e_len += len(part)
     for header in headers:
         entry = None
         key = None

@@ -381,6 +381,10 @@ class SetCookie:
     def repeated(self) -> list[str]:
         """Lower-case names that browsers process more than once, sorted
         (too-long occurrences and empty cookie-avs left out)."""
+        if len(self._effective) == len(self._items):
+            # Each attribute named, not too long and its key's only
+            # occurrence (the effective ones are one per key): most headers.
+            return []
         once: set[str] = set()
         twice: set[str] = set()
         for item in self._items:  # one pass: a header may carry thousands
