@@ -1922,6 +1922,37 @@ def test_a_response_like_the_last_one_is_judged_as_a_fresh_one(
         assert send(layer, base, first) == fresh(base, first)
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        pytest.param("sid=; Path=/; SameSite=None", "sid=1; SameSite=None", id="empty"),
+        pytest.param("sid=1; SameSite=None", "sidx=1; SameSite=None", id="longer name"),
+        pytest.param("sid=1; SameSite=None", "sid", id="the name alone"),
+        pytest.param("sid=1; SameSite=None", "sid;=1; SameSite=None", id="sid;"),
+        pytest.param("sid=1; Path=/", "sid=1;Path=/", id="no space"),
+        pytest.param("sid=1; Path=/", "sid==; Path=/", id="sid=="),
+    ],
+)
+def test_a_header_read_from_the_last_keys_name_is_judged_as_a_fresh_one(
+    first: str, then: str
+) -> None:
+    """A header that starts with the last key's cookie name is read from
+    the "=" after it (compiled, see _audit_headers): where the pair ends
+    and the name are as a fresh layer reads them (a mistake would key
+    ``then`` like ``first``, whose findings differ, or mistake a longer
+    name for the known one)."""
+    layer = reusing(CookieMiddleware(header_app([])))
+    for value in [first] * 3 + [then] * 3 + [first, then]:
+        headers = [("Set-Cookie", value)]
+        warm = make_environ(PATH_INFO="/a/b")
+        fresh = make_environ(PATH_INFO="/a/b")
+        layer.app = header_app(headers)
+        sent, expected = Server(), Server()
+        layer(warm, sent.start_response)
+        CookieMiddleware(header_app(headers))(fresh, expected.start_response)
+        assert (sent.headers, findings(warm)) == (expected.headers, findings(fresh))
+
+
 @pytest.mark.parametrize("reuse", [False, True], ids=["keyed anew", "last entry"])
 def test_sec_fetch_dest_is_keyed_only_in_a_cross_site_request(reuse: bool) -> None:
     # Only cross-site-set reads Sec-Fetch-Dest, and only when Sec-Fetch-Site

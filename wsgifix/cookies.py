@@ -677,24 +677,34 @@ class CookieMiddleware:
         total = 0  # characters of Set-Cookie
         for k, value in enumerate(values):
             total += len(value)
-            semi = value.find(";")
-            if semi < 0:
-                semi = len(value)
-            eq = value.find("=", 0, semi)
-            name: str
-            if not reuse:
-                name = value[:eq] if eq > 0 else ""
-            else:
-                name = ""
+            name: str = ""
+            semi = -1
+            eq = -1
+            if reuse:
                 place = _KEY_HEAD + 3 * k  # this header's name in a key
+                if place < len(prior):
+                    # The last key's name, then "=": the first "=" (a name
+                    # holds none, nor a ";"), so the pair ends after it.
+                    known: str = prior[place]
+                    size = len(known)
+                    if (
+                        0 < size < len(value)
+                        and value.startswith(known)
+                        and ord(value[size]) == 61  # "="
+                    ):
+                        name = known
+                        eq = size
+                        semi = value.find(";", size + 1)
+                        if semi < 0:
+                            semi = len(value)
+            if eq < 0:
+                semi = value.find(";")
+                if semi < 0:
+                    semi = len(value)
+                eq = value.find("=", 0, semi)
                 if eq > 0:
-                    if place < len(prior):
-                        known: str = prior[place]
-                        if eq == len(known) and value.startswith(known):
-                            name = known
-                    if not name:
-                        name = value[:eq]
-                        same = False
+                    name = value[:eq]
+                    same = False  # (not the last key's name)
             stripped = name.strip(" \t")
             if not stripped:
                 keyed = False  # a nameless cookie's message quotes its value
@@ -742,8 +752,8 @@ class CookieMiddleware:
                     "\t" in stripped,
                     incoming is not None,
                 )
-            last = value[semi - 1] if semi > 0 else ""  # (no slice: a new string)
-            if last == " " or last == "\t":
+            last = ord(value[semi - 1]) if semi > 0 else 0  # (no new string)
+            if last == 32 or last == 9:  # " " or TAB
                 # Space ending the pair goes with an attribute the fixes
                 # remove (rules.judge): it belongs to the key's text.
                 semi = len(value[:semi].rstrip(" \t"))
