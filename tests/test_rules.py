@@ -3539,6 +3539,30 @@ def test_fixed_means_no_error_is_left(header: str, e: Request, s: Settings) -> N
         assert not [f for f, _ in again if f.severity == ERROR]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    headers=st.lists(
+        st.one_of(HEADERS, SOUP.map(lambda soup: "a=1" + soup)), max_size=3
+    ),
+    e=st.sampled_from(REQUESTS),
+    s=SETTINGS,
+)
+def test_the_summaries_read_the_cookies_as_sent(
+    headers: list[str], e: Request, s: Settings
+) -> None:
+    # What the response-level rules read of each cookie is summarize() of
+    # the header as written and as sent (audit skips parsing the sent one
+    # when the fixes only appended attributes a summary does not read).
+    from wsgifix.rules import summarize
+
+    summaries: list[Any] = []
+    out, _ = audit(headers, e, s, None, summaries)
+    assert summaries == [
+        summarize(SetCookie.parse(header), SetCookie.parse(sent))
+        for header, sent in zip(headers, out, strict=True)
+    ]
+
+
 # -- the verdict cache (issue 7: cache keyed by what the rules read) ----------
 
 _SOUP = st.lists(

@@ -931,7 +931,14 @@ def test_any_text_round_trips(header: str) -> None:
     position = cookie.pair_end
     for attribute in cookie.attributes:
         assert attribute.start == position
-        assert header[attribute.start : attribute.end].lstrip(" \t")[:1] == ";"
+        span = header[attribute.start : attribute.end].lstrip(" \t")
+        assert span[:1] == ";"
+        # Its name trimmed and its key in ASCII lower case (the common
+        # names are taken from a table: the same).
+        assert attribute.name == span[1:].partition("=")[0].strip(" \t")
+        assert attribute.key == "".join(
+            c.lower() if c.isascii() else c for c in attribute.name
+        )
         position = attribute.end
     if cookie.attributes:
         assert position == len(header)

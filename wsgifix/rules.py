@@ -1120,6 +1120,9 @@ def judge(
     seen: Seen = {}
     issues = _issues(c, e, s, seen)
     silent: tuple[Fix, ...] = seen.get("silent", ())
+    if not issues and not silent:  # (most headers: nothing to fix or report)
+        clean: CookieReport = _NEW_TUPLE(CookieReport, (original, header, c.name, ()))
+        return clean
     applied: list[bool] = []
     fixing = s.policy == "fix"
     editor = None  # made for the first fix (most cookies need none)
@@ -1649,8 +1652,16 @@ def audit(
             c = SetCookie.parse(header)
             report = judge(header, e, s, c)
             # The response-level rules judge the cookies as sent (after the
-            # cookie_domain rewrite and the fixes).
-            sent = None if report.header == header else SetCookie.parse(report.header)
+            # cookie_domain rewrite and the fixes): as written when the
+            # fixes only appended attributes that a Summary does not read
+            # (most fixes: SameSite, Secure, HttpOnly; last wins, so the
+            # header's own Domain, Path, Expires and Max-Age still hold).
+            sent = None
+            if report.header != header and not (
+                report.header.startswith(header)
+                and not _summary_words(report.header[len(header) :])
+            ):
+                sent = SetCookie.parse(report.header)
             entry = (
                 None if report.header == header else report.header[c.pair_end :],
                 _one_line_messages(report.issues),
@@ -1677,6 +1688,12 @@ def audit(
     findings.extend(per_cookie)
     findings.extend(_one_line_messages(response_rules(fixed, summaries, e)))
     return fixed, findings
+
+
+def _summary_words(text: str) -> bool:
+    """Whether ``text`` may hold an attribute that :func:`summarize` reads."""
+    low = text.lower()
+    return "domain" in low or "path" in low or "expires" in low or "max-age" in low
 
 
 def _one_line_messages(

@@ -191,6 +191,26 @@ class ParseCache:
         self._entries.clear()
 
 
+# Attribute names as apps write them (after "; " or ";"), each with its
+# name and key: taken from here, not made anew per header.
+_KNOWN_NAMES: Final[dict[str, tuple[str, str]]] = {
+    lead + spelling: (spelling, spelling.lower())
+    for name in (
+        "Path",
+        "Domain",
+        "Expires",
+        "Max-Age",
+        "Secure",
+        "HttpOnly",
+        "SameSite",
+        "Partitioned",
+        "Priority",
+    )
+    for spelling in (name, name.lower())
+    for lead in ("", " ")
+}
+
+
 def _parse_attributes(
     header: str, semi: int, start: int
 ) -> tuple[_Items, dict[str, _Item]]:
@@ -212,20 +232,25 @@ def _parse_attributes(
         # The last attribute keeps the header's trailing whitespace; the
         # others leave theirs to the next one as its leading whitespace.
         end = after if after == size else pos + 1 + len(body)
-        name, eq, rest = body.partition("=")
+        at = body.find("=")
         value: str | None
-        if eq:
-            name = name.strip(wsp)
-            value = rest.lstrip(wsp)
+        if at >= 0:
+            written = body[:at]
+            value = body[at + 1 :].lstrip(wsp)
             too_long = (
                 len(value) > _SHORT_VALUE
                 and octet_length(value) > MAX_ATTRIBUTE_VALUE_OCTETS
             )
         else:
-            name = name.lstrip(wsp)
+            written = body
             value = None
             too_long = False
-        key = name.lower() if ascii_only else _ascii_lower(name)
+        known = _KNOWN_NAMES.get(written)
+        if known is not None:  # (no new strings; the key's hash known)
+            name, key = known
+        else:
+            name = written.strip(wsp) if at >= 0 else written.lstrip(wsp)
+            key = name.lower() if ascii_only else _ascii_lower(name)
         item = (name, key, value, start, end, too_long)
         items.append(item)  # (compiled: a native append; a bound one is generic)
         if key and not too_long:
