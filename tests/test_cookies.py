@@ -1841,6 +1841,20 @@ def reusing(layer: CookieMiddleware) -> CookieMiddleware:
     return layer
 
 
+def assert_judged_as_fresh(
+    layer: CookieMiddleware, values: list[str], **environ: str
+) -> None:
+    """``layer`` sends and finds for a response setting ``values`` what a
+    fresh layer does."""
+    headers = [("Set-Cookie", value) for value in values]
+    warm, fresh = make_environ(**environ), make_environ(**environ)
+    layer.app = header_app(headers)
+    sent, expected = Server(), Server()
+    layer(warm, sent.start_response)
+    CookieMiddleware(header_app(headers))(fresh, expected.start_response)
+    assert (sent.headers, findings(warm)) == (expected.headers, findings(fresh))
+
+
 _BASE_COOKIES = ["sid=1; Path=/; SameSite=None", "cart=2; Path=/; HttpOnly"]
 _NO_PATH = ["sid=1; SameSite=None", "cart=2; HttpOnly"]
 _CARRIED = {"HTTP_COOKIE": "sid=0; cart=0"}
@@ -1943,14 +1957,7 @@ def test_a_header_read_from_the_last_keys_name_is_judged_as_a_fresh_one(
     name for the known one)."""
     layer = reusing(CookieMiddleware(header_app([])))
     for value in [first] * 3 + [then] * 3 + [first, then]:
-        headers = [("Set-Cookie", value)]
-        warm = make_environ(PATH_INFO="/a/b")
-        fresh = make_environ(PATH_INFO="/a/b")
-        layer.app = header_app(headers)
-        sent, expected = Server(), Server()
-        layer(warm, sent.start_response)
-        CookieMiddleware(header_app(headers))(fresh, expected.start_response)
-        assert (sent.headers, findings(warm)) == (expected.headers, findings(fresh))
+        assert_judged_as_fresh(layer, [value], PATH_INFO="/a/b")
 
 
 @pytest.mark.parametrize("reuse", [False, True], ids=["keyed anew", "last entry"])
@@ -1997,13 +2004,7 @@ def test_a_response_unlike_the_last_one_after_its_first_header_is_keyed_whole() 
     c = ["cart=2; Path=/"]
     layer = reusing(CookieMiddleware(header_app([])))
     for values in (a, a, a, b, a, b, a, b, c, c):
-        headers = [("Set-Cookie", value) for value in values]
-        warm, fresh = make_environ(), make_environ()
-        layer.app = header_app(headers)
-        sent, expected = Server(), Server()
-        layer(warm, sent.start_response)
-        CookieMiddleware(header_app(headers))(fresh, expected.start_response)
-        assert (sent.headers, findings(warm)) == (expected.headers, findings(fresh))
+        assert_judged_as_fresh(layer, values)
 
 
 @pytest.mark.python_seams  # counts the layer's rule runs
