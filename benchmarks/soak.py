@@ -211,7 +211,8 @@ def compare(bare: Server, wrapped: Server, args: argparse.Namespace) -> bool:
         cost = 1 - rates["with wsgifix"] / rates["without wsgifix"]
         print(
             f"   {profile:<8} without wsgifix {rates['without wsgifix']:6.0f}/s, "
-            f"with wsgifix {rates['with wsgifix']:6.0f}/s ({cost:.0%} less)"
+            f"with wsgifix {rates['with wsgifix']:6.0f}/s "
+            f"({abs(cost):.0%} {'less' if cost >= 0 else 'more'})"
         )
     print(
         "   (typical: one session cookie; a trusted proxy forwarding https and\n"
