@@ -1,6 +1,6 @@
 """Soak: wsgifix under long concurrent load, then its parsers under a fuzzer.
 
-    python benchmarks/soak.py            # the full run (about 6 minutes)
+    python benchmarks/soak.py            # the full run (about 9 minutes)
     python benchmarks/soak.py --quick    # a smoke run (about 40 s)
 
 Not part of the test run (tests/test_load.py is its CI-sized sibling). It
