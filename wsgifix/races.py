@@ -79,7 +79,9 @@ class RaceDetector:
     ) -> None:
         self.max_entries = max_entries
         self.max_age = max_age
-        self._salt = int.from_bytes(os.urandom(8), "big") >> 1
+        # (An object to the compiler: a random int of 63 bits is a small or
+        # a big int to it by chance, and each use would check which.)
+        self._salt: object = int.from_bytes(os.urandom(8), "big") >> 1
         self._lock = threading.Lock()
         # digest of (name, incoming) -> (time written, new value digest,
         # write number), oldest write first (a write moves its key to the end).
