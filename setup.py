@@ -59,6 +59,33 @@ def _gcc() -> bool:
     return "Free Software Foundation" in found.stdout
 
 
+# The training counts the same on every run, so that one source builds one
+# module: string hashes from a fixed seed (PYTHONHASHSEED, see _train), a clock
+# that moves a microsecond per reading (the race table sweeps by age: the
+# counts would follow the machine's speed), the race detector's salt from
+# fixed bytes, and no address randomization (_fixed_addresses: hash(None)
+# and object() hashes are addresses in Python 3.11). Without these, the
+# memo keys' hashes decided some branches at random per build.
+_TRAINING = """
+import itertools, os, runpy, time
+ticks = itertools.count(1)
+time.monotonic = lambda: next(ticks) / 1e6
+os.urandom = lambda size: bytes(range(1, size + 1))
+runpy.run_module("wsgifix._training", run_name="__main__", alter_sys=True)
+"""
+
+
+def _fixed_addresses() -> None:
+    """In the training's process before it starts (Linux): no address
+    space randomization, where the kernel allows it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).personality(0x0040000)  # ADDR_NO_RANDOMIZE
+    except (OSError, AttributeError):
+        pass
+
+
 class ProfiledBuildExt(build_ext):
     """Compile with profiling counters, run the training workload against
     that build, compile again with the profile it wrote. A training that
@@ -129,9 +156,10 @@ class ProfiledBuildExt(build_ext):
         path = os.pathsep.join(p for p in (where, os.environ.get("PYTHONPATH")) if p)
         try:
             ran = subprocess.run(
-                [sys.executable, "-m", "wsgifix._training"],
+                [sys.executable, "-c", _TRAINING],
                 cwd=where,
-                env={**os.environ, "PYTHONPATH": path},
+                env={**os.environ, "PYTHONPATH": path, "PYTHONHASHSEED": "0"},
+                preexec_fn=_fixed_addresses if os.name == "posix" else None,
                 capture_output=True,
                 text=True,
                 check=False,
