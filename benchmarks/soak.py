@@ -56,6 +56,8 @@ sys.path.insert(0, str(APPS))
 from load_client import serve_command  # noqa: E402
 
 _SERVING = re.compile(r"Serving on http://127\.0\.0\.1:(\d+)")
+# The bounded tables reported over time (names in robust_app's /__sizes).
+_TABLES = ("races", "proxy_memo", "proxy_hosts", "cookie_log")
 
 
 class Server:
@@ -245,9 +247,8 @@ def soak(wrapped: Server, args: argparse.Namespace) -> bool:
         print(
             f"   warm-up: {filled['sent']} requests each new to every table "
             f"({filled['errors']} transport errors, {filled['mismatches']} wrong "
-            f"responses); tables then: races {sizes['races']}, proxy memo "
-            f"{sizes['proxy_memo']}, hosts {sizes['proxy_hosts']}, cookie log "
-            f"{sizes['cookie_log']}"
+            f"responses); tables then: "
+            + ", ".join(f"{name} {sizes[name]}" for name in _TABLES)
         )
         if filled["errors"] or filled["mismatches"]:
             return False
@@ -325,7 +326,7 @@ def soak(wrapped: Server, args: argparse.Namespace) -> bool:
         before = next((sz for _, _, sz in reversed(samples[: at + 1]) if sz), {})
         filling = [
             f"{name} {before[name]} -> {final[name]}"
-            for name in ("races", "proxy_memo", "proxy_hosts", "cookie_log")
+            for name in _TABLES
             if name in before and name in final and final[name] > before[name]
         ]
         if filling:
