@@ -2525,6 +2525,48 @@ def test_a_response_seen_on_another_host_is_judged_as_a_fresh_one(
         assert layer._judged == judged  # no rule ran for the new host
 
 
+def test_a_host_answered_from_another_keeps_one_entry_for_all_its_paths() -> None:
+    """A response whose cookies all have a Path, answered on a new host
+    from its entry for any host, is kept for that host as that entry is:
+    for every directory (not only the first one seen), so the host's
+    other pages are answered from it without the any-host entry."""
+    layer = CookieMiddleware(header_app([("Set-Cookie", "sid=1; Path=/; Secure")]))
+    for _ in range(2):  # entries are kept from the second sight
+        layer(make_environ(HTTP_HOST="a.test"), Server().start_response)
+    assert len(layer.responses) == 1
+    for path in ("/d1/p", "/d1/p", "/d2/p", "/d3/p", "/d4/p", "/d5/p"):
+        environ = make_environ(HTTP_HOST="b.test", PATH_INFO=path)
+        fresh = make_environ(HTTP_HOST="b.test", PATH_INFO=path)
+        warm, alone = Server(), Server()
+        layer(environ, warm.start_response)
+        CookieMiddleware(header_app([("Set-Cookie", "sid=1; Path=/; Secure")]))(
+            fresh, alone.start_response
+        )
+        assert warm.headers == alone.headers
+        assert findings(environ) == findings(fresh)
+    assert layer._judged == 2  # no rule ran for b.test
+    assert len(layer.responses) == 2  # one entry per host
+
+
+def test_a_cookie_without_path_is_answered_on_another_host_in_its_directory() -> None:
+    """A response whose rules read the request's directory (a cookie
+    without Path) is kept for any host per directory: a new host's page in
+    that directory is answered from it, one elsewhere is judged."""
+    headers = [("Set-Cookie", "sid=1; Secure")]
+    layer = CookieMiddleware(header_app(headers))
+    for _ in range(2):  # entries are kept from the second sight
+        layer(
+            make_environ(HTTP_HOST="a.test", PATH_INFO="/d/p"), Server().start_response
+        )
+    for path, judged in (("/d/q", 2), ("/e/p", 3)):
+        environ = make_environ(HTTP_HOST="b.test", PATH_INFO=path)
+        fresh = make_environ(HTTP_HOST="b.test", PATH_INFO=path)
+        layer(environ, Server().start_response)
+        CookieMiddleware(header_app(headers))(fresh, Server().start_response)
+        assert findings(environ) == findings(fresh)
+        assert layer._judged == judged
+
+
 @pytest.mark.parametrize(
     ("cookie", "script"),
     [

@@ -443,6 +443,11 @@ class CookieMiddleware:
         self._last: tuple[tuple[Any, ...], _Memo | None, dict[Any, Any]]
         self._last = ((), None, {})
         self._reuse: bool = _COMPILED
+        # The tables of responses and hostless (in that order) that an
+        # entry keyed by a request directory went into, the last such
+        # (compared by identity): a lookup by directory elsewhere would
+        # miss. An emptied cache starts a new table.
+        self._directories: list[dict[Any, Any] | None] = [None, None]
 
     def sibling(self, app: WSGIApplication, policy: str) -> CookieMiddleware:
         """The same layer (shared findings, counts, race table, log limits)
@@ -822,18 +827,20 @@ class CookieMiddleware:
                 else:
                     key[3] = "/"
             if memo is None and keyed and key is not None:
-                looked = tuple(key)
-                memo = responses.get(looked)
-                if memo is not None:
-                    if reusing:
+                # Only a table an entry keyed by a directory went into can
+                # hold one (see _keep): most have none (cookies with Path).
+                if self._directories[0] is responses:
+                    looked = tuple(key)
+                    memo = responses.get(looked)
+                    if memo is not None and reusing:
                         self._last = (looked, memo, responses)
-                else:
+                if memo is None:
                     # Seen on another host? (See _hostless.)
                     hostless = _hostless(key, values, semis)
                     if hostless is not None:
                         memo = self._on_host(hostless, environ, now)
                         if memo is not None:
-                            self._admit(key, memo)
+                            self._admit(key, memo, hostless[3])
         new_headers = None
         if memo is None:
             fixed, memo = self._judge(
@@ -943,7 +950,7 @@ class CookieMiddleware:
         # (a generator in any(): a compiled build's own loop, no map object)
         if not any(_reads_default_path(cookie) for cookie in summaries):
             key[3] = None
-        self.responses.put(tuple(key), memo)
+        self._keep(0, key, memo)
         if hostless is not None:
             hostless[3] = key[3]
             general_key = tuple(hostless)
@@ -958,29 +965,51 @@ class CookieMiddleware:
             ):
                 general = _with_url(kept, e.url, _URL)
                 entry: _Memo = (memo[0], general, memo[2], grown)
-                self.hostless.put(general_key, entry, admitted=True)
+                self._keep(1, hostless, entry, True, general_key)
         return (fixed if changed else values), memo
 
-    def _admit(self, key: list[Any], memo: _Memo) -> None:
+    def _keep(
+        self,
+        which: int,
+        key: list[Any],
+        memo: _Memo,
+        admitted: bool = False,
+        looked: tuple[Any, ...] | None = None,
+    ) -> None:
+        """Put ``memo`` under ``key`` (as ``looked``, if made already) in
+        the responses (``which`` 0) or the hostless (1) cache; see
+        VerdictCache.put for ``admitted``."""
+        cache = self.hostless if which else self.responses
+        cache.put(tuple(key) if looked is None else looked, memo, admitted)
+        if key[3] is not None:
+            self._directories[which] = cache.entries()
+
+    def _admit(self, key: list[Any], memo: _Memo, directory: Any) -> None:
         """Keep a response answered for a new host under this host's own key
         from the host's second such response: a stream of hosts seen once
-        (a client inventing them) then leaves nothing behind."""
+        (a client inventing them) then leaves nothing behind. ``directory``
+        is the found entry's: None where no rule reads the request's."""
         if self._hosts_seen.second(key[1]):
-            self.responses.put(tuple(key), memo, admitted=True)
+            key[3] = directory
+            self._keep(0, key, memo, True)
 
     def _on_host(
         self, hostless: list[Any], environ: WSGIEnvironment, now: float
     ) -> _Memo | None:
         """The entry of this response on another host (see _hostless), its
-        messages naming this request's URL; None when there is none."""
+        messages naming this request's URL; None when there is none.
+        ``hostless[3]`` is left as the entry's key has it (None where no
+        rule reads the request's directory)."""
         entries = self.hostless.table(now)  # the response's clock reading
-        memo = entries.get(tuple(hostless))
+        memo = None
+        directory = hostless[3]
+        if self._directories[1] is entries:  # (see self._directories)
+            memo = entries.get(tuple(hostless))
         if memo is None:
-            directory = hostless[3]
             hostless[3] = None
             memo = entries.get(tuple(hostless))
-            hostless[3] = directory
         if memo is None:
+            hostless[3] = directory
             return None
         url = _url(environ)
         findings = _with_url(memo[1], _URL, url)
