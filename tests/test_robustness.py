@@ -1084,7 +1084,7 @@ XF_ALL = (
     ],
 )
 def test_non_text_values_wsgifix_only_carries_pass_through(
-    settings: dict[str, str], unread: list[str]
+    settings: dict[str, str], unread: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         start_response("200 OK", [("Set-Cookie", "sid=1; Path=/")])
@@ -1120,6 +1120,9 @@ def test_non_text_values_wsgifix_only_carries_pass_through(
                 failed.append(f"{key}={name}: {status}")
                 break
     assert failed == []
+    # Read as absent (the Cookie and Sec-Fetch-* headers, X-Forwarded-Proto
+    # for the advice): the audit itself never failed over them.
+    assert not [r for r in caplog.records if "audit failed" in r.getMessage()]
 
 
 @pytest.mark.parametrize("on_invalid", ["reject", "ignore"])
@@ -1148,6 +1151,8 @@ def test_a_trusted_forwarding_header_that_is_not_text_is_invalid(
     caplog.set_level(logging.WARNING, logger="wsgifix.proxy")
     for key in keys:
         for name, value in NON_TEXT.items():
+            if value is None:
+                continue  # no header (see the test below)
             environ = {
                 "REQUEST_METHOD": "GET",
                 "SCRIPT_NAME": "",
@@ -1169,6 +1174,116 @@ def test_a_trusted_forwarding_header_that_is_not_text_is_invalid(
                 assert environ["wsgifix.trust"].headers[key][0] == "ignored"
                 assert environ["REMOTE_ADDR"] == "127.0.0.1"
     assert any("not text" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="untrusted peer"),
+        pytest.param(
+            {"trusted_proxies": "127.0.0.1", "trusted_headers": XF_ALL}, id="trusted"
+        ),
+    ],
+)
+def test_a_forwarding_header_of_none_is_no_header(settings: dict[str, str]) -> None:
+    """environ.get reads a None value as no header, and so do the walk and
+    its memo (which keys by environ.get): before, an entry made for a
+    request with X-Forwarded-For: None (deleted from an untrusted peer)
+    was replayed on one without it, and deleting it raised KeyError."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    wrapped = wsgifix.wrap(app, **settings)
+    sequence = [*FORWARDING, *reversed(FORWARDING)]
+    for key in [k for k in sequence for _ in range(3)]:  # memos keep from the 2nd
+        environ = base_environ("127.0.0.1", "/", "")
+        environ[key] = None
+        status, _, body = run_wsgi(wrapped, environ)
+        assert (status, body) == ("200 OK", b"ok"), key
+        assert environ[key] is None  # carried as the server gave it
+        assert key not in environ["wsgifix.trust"].headers
+        assert key not in environ["wsgifix.orig"]
+    # With a header that is there: only that one is read.
+    environ = base_environ("127.0.0.1", "/", "")
+    environ.update(HTTP_X_FORWARDED_FOR=None, HTTP_X_FORWARDED_PROTO="https")
+    status, _, _ = run_wsgi(wrapped, environ)
+    assert status == "200 OK"
+    assert list(environ["wsgifix.trust"].headers) == ["HTTP_X_FORWARDED_PROTO"]
+    assert environ["wsgi.url_scheme"] == ("https" if settings else "http")
+
+
+@pytest.mark.parametrize("forwarded", [False, True], ids=["direct", "forwarded"])
+@pytest.mark.parametrize("name", [n for n in NON_TEXT if n != "None"])
+def test_a_host_header_that_is_not_text_gets_a_400(name: str, forwarded: bool) -> None:
+    """The Host is checked on every request: one that is not text gets the
+    one-line 400 an invalid Host gets, never a traceback."""
+    settings = {"trusted_proxies": "127.0.0.1", "trusted_headers": XF_ALL}
+    wrapped = wsgifix.wrap(lambda e, s: [b"ok"], **(settings if forwarded else {}))
+    environ = base_environ("127.0.0.1", "/", "")
+    environ["HTTP_HOST"] = NON_TEXT[name]
+    if forwarded:
+        environ["HTTP_X_FORWARDED_PROTO"] = "https"
+    for _ in range(3):
+        status, _, body = run_wsgi(wrapped, dict(environ))
+        assert status == "400 Bad Request"
+        kind = type(NON_TEXT[name]).__name__
+        assert body == f"400 Bad Request: Host: not text ({kind})\n".encode()
+
+
+@pytest.mark.parametrize("forwarded", [False, True], ids=["direct", "forwarded"])
+def test_a_host_header_of_none_is_no_host_header(forwarded: bool) -> None:
+    settings = {"trusted_proxies": "127.0.0.1", "trusted_headers": XF_ALL}
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        seen.append(dict(environ))
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    wrapped = wsgifix.wrap(app, **(settings if forwarded else {}))
+    environ = base_environ("127.0.0.1", "/", "")
+    environ["HTTP_HOST"] = None
+    if forwarded:
+        environ["HTTP_X_FORWARDED_PROTO"] = "https"
+    for _ in range(3):
+        status, _, _ = run_wsgi(wrapped, dict(environ))
+        assert status == "200 OK"
+    assert seen[-1]["SERVER_NAME"] == environ["SERVER_NAME"]
+
+
+@pytest.mark.parametrize("name", list(NON_TEXT))
+def test_a_peer_address_that_is_not_text_is_no_address(name: str) -> None:
+    """REMOTE_ADDR that is not text (no server sends it) is read as no
+    address at all: trusted by ``*`` alone, as a request without one is."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    def request(peer: Any) -> dict[str, Any]:
+        environ = base_environ("127.0.0.1", "/", "")
+        environ["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+        if peer is _ABSENT:
+            del environ["REMOTE_ADDR"]
+        else:
+            environ["REMOTE_ADDR"] = peer
+        return environ
+
+    for proxies in ("127.0.0.1", "*"):
+        wrapped = wsgifix.wrap(app, trusted_proxies=proxies, trusted_headers=XF_ALL)
+        for _ in range(3):  # the last from the memos
+            environ, without = request(NON_TEXT[name]), request(_ABSENT)
+            assert run_wsgi(wrapped, environ)[0] == "200 OK"
+            assert run_wsgi(wrapped, without)[0] == "200 OK"
+            trust = environ["wsgifix.trust"]
+            assert trust.trusted_by == (None if proxies == "127.0.0.1" else "*")
+            assert trust.trusted_by == without["wsgifix.trust"].trusted_by
+            assert trust.client == without["wsgifix.trust"].client
+
+
+_ABSENT = object()
 
 
 @pytest.mark.parametrize(

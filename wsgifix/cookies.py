@@ -84,12 +84,18 @@ _TLS_HEADERS: Final = {
 
 
 def _raw(environ: WSGIEnvironment, key: str) -> str | None:
-    """A request value as the server gave it (before the proxy layer)."""
+    """A request value as the server gave it (before the proxy layer);
+    None when there is none or it is not text."""
     orig = environ.get("wsgifix.orig")
-    if orig is not None and key in orig:
-        value: str | None = orig[key]
-        return value
-    return environ.get(key)
+    value: Any = orig[key] if orig is not None and key in orig else environ.get(key)
+    return value if type(value) is str else None
+
+
+def _header(environ: WSGIEnvironment, key: str) -> str:
+    """A request header the rules read, ``""`` when there is none or it is
+    not text (no server sends that: a test harness or middleware may)."""
+    value: Any = environ.get(key, "")
+    return value if type(value) is str else ""
 
 
 def _tls_hint(environ: WSGIEnvironment) -> str | None:
@@ -232,11 +238,11 @@ def effective_request(environ: WSGIEnvironment) -> Request:
     shown = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
     host = _bare_host(shown)
     script = environ.get("SCRIPT_NAME", "")
-    cookies = parse_cookie_header(environ.get("HTTP_COOKIE", ""))
+    cookies = parse_cookie_header(_header(environ, "HTTP_COOKIE"))
     secure = scheme == "https"
-    # (typed: compiled, str.lower is then a native call, not a method lookup)
-    site: str = environ.get("HTTP_SEC_FETCH_SITE", "")
-    dest: str = environ.get("HTTP_SEC_FETCH_DEST", "")
+    # (str: compiled, str.lower is then a native call, not a method lookup)
+    site = _header(environ, "HTTP_SEC_FETCH_SITE")
+    dest = _header(environ, "HTTP_SEC_FETCH_DEST")
     request: Request = _NEW_TUPLE(  # Request's fields, in order
         Request,
         (
@@ -614,12 +620,12 @@ class CookieMiddleware:
         # What the rules read of the response and its request, cookie values
         # excepted (see _Memo): the request's fields, then three per header.
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        site = environ.get("HTTP_SEC_FETCH_SITE", "")
+        site = _header(environ, "HTTP_SEC_FETCH_SITE")  # (as effective_request)
         # Sec-Fetch-Dest is read by one rule (cross-site-set), and only in a
         # cross-site request: in others it is left out of the key (unread).
-        dest: Any = ""
-        if isinstance(site, str) and len(site) == 10 and site.lower() == "cross-site":
-            dest = environ.get("HTTP_SEC_FETCH_DEST", "")
+        dest = ""
+        if len(site) == 10 and site.lower() == "cross-site":
+            dest = _header(environ, "HTTP_SEC_FETCH_DEST")
         hint = None if https else _tls_hint(environ)
         # Compiled, the last key looked up: its text, where this response's
         # is equal, goes into this key as the same objects (their hashes
@@ -676,7 +682,7 @@ class CookieMiddleware:
         # (overwrite-secure reads them); over https the key says True.
         jar: str = ""
         if racing or not https:
-            jar = environ.get("HTTP_COOKIE", "")
+            jar = _header(environ, "HTTP_COOKIE")
         look = jar != ""
         max_size = self._max_size
         total = 0  # characters of Set-Cookie

@@ -130,6 +130,23 @@ def _as_before(environ: WSGIEnvironment, prior: tuple[Any, ...]) -> bool:
     return True
 
 
+def _host_text(value: Any) -> str:
+    """The Host header's value; HeaderError when it is not text (no server
+    sends that: a middleware or test harness before wsgifix)."""
+    if type(value) is not str:
+        raise HeaderError(f"not text ({type(value).__name__})")
+    text: str = value
+    return text
+
+
+def _peer(environ: WSGIEnvironment) -> str:
+    """The socket peer's address, ``""`` when there is none or it is not
+    text (no server sends that; a test harness may): an address no
+    ``trusted_proxies`` entry trusts."""
+    peer: Any = environ.get("REMOTE_ADDR")
+    return peer if type(peer) is str else ""
+
+
 # In a memo key, X-Forwarded-Host's place when its item is applied per
 # request (see _by_host); and the keys that item decides.
 _HOST_APART: Final = ("host apart",)
@@ -426,9 +443,14 @@ class ProxyMiddleware:
                 # Nothing forwarded: only the scheme and the Host. This runs
                 # on most requests, so it is written out, with cached verdicts.
                 environ["wsgifix.orig"] = orig = {}
-                peer = environ.get("REMOTE_ADDR") or ""
-                decision = self._quiet_cache.get(peer)
-                environ["wsgifix.trust"] = decision or self._quiet(peer)
+                peer: Any = environ.get("REMOTE_ADDR") or ""
+                try:  # (a verdict cached for the peer: most requests)
+                    decision = self._quiet_cache.get(peer)
+                except TypeError:  # not hashable: not text either
+                    decision = None
+                if decision is None:
+                    decision = self._quiet(_peer(environ))  # (text, or "")
+                environ["wsgifix.trust"] = decision
                 server_scheme: Any = environ.get("wsgi.url_scheme")
                 scheme: str = self.url_scheme
                 if scheme:  # the url_scheme setting
@@ -454,7 +476,10 @@ class ProxyMiddleware:
                 if value is None:
                     self._rewrite(environ, orig, None, scheme, None, None, None, None)
                 else:
-                    cached = self._host_cache.get(value)
+                    try:
+                        cached = self._host_cache.get(value)
+                    except TypeError:  # not text, nor hashable (see _host_text)
+                        cached = None
                     if cached is None or isinstance(cached, str):
                         view = self._host_header(value, scheme)
                     else:
@@ -815,8 +840,8 @@ class ProxyMiddleware:
         """Whether the walk reads X-Forwarded-For's text (see _apply)."""
         return (
             self._xff_read
-            and not (self._forwarded_read and FORWARDED in environ)
-            and self._trusted_by(environ.get("REMOTE_ADDR") or "") is not None
+            and not (self._forwarded_read and environ.get(FORWARDED) is not None)
+            and self._trusted_by(_peer(environ)) is not None
         )
 
     def _client_of(self, value: str) -> tuple[str, Node, str, int] | None:
@@ -906,10 +931,14 @@ class ProxyMiddleware:
             self._quiet_cache[peer] = decision
         return decision
 
-    def _host_header(self, value: str, scheme: str) -> _View:
+    def _host_header(self, value: Any, scheme: str) -> _View:
         """Host header -> (HTTP_HOST, SERVER_NAME, SERVER_PORT), checked and
         cached per value (the views for both schemes: one key, no tuple to
         build per request); raises Rejected."""
+        try:
+            value = _host_text(value)
+        except HeaderError as exc:
+            raise Rejected(f"Host: {exc}") from None
         found = self._host_cache.get(value)
         if found is None:
             try:
@@ -939,9 +968,12 @@ class ProxyMiddleware:
         return self.peers.match(peer)
 
     def _apply(self, environ: WSGIEnvironment, orig: Originals) -> None:
-        peer: str = environ.get("REMOTE_ADDR") or ""
+        peer = _peer(environ)
         trusted_by = self._trusted_by(peer)
-        present = [key for key in HEADER_NAMES if key in environ]
+        # A header whose value is None is no header, as environ.get reads
+        # it (and the memo keys: see __call__); not text otherwise is
+        # invalid from a trusted proxy (below).
+        present = [key for key in HEADER_NAMES if environ.get(key) is not None]
         statuses: dict[str, tuple[str, str]] = {}
         client: Node | None = None
         scheme = host = prefix = None
@@ -959,20 +991,20 @@ class ProxyMiddleware:
             h = self.hops or 1
             if (
                 FORWARDED in self.trusted_keys
-                and FORWARDED in environ
+                and FORWARDED in present
                 and FORWARDED not in statuses
             ):
                 walked = self._forwarded(environ, orig, statuses)
                 if walked is not None:
                     client, h, scheme, host, host_port = walked
-            elif XFF in self.trusted_keys and XFF in environ and XFF not in statuses:
+            elif XFF in self.trusted_keys and XFF in present and XFF not in statuses:
                 found = self._xff(environ, orig, statuses)
                 if found is not None:
                     client, h = found
             for key in _LIST_KEYS:
                 if (
                     key not in self.trusted_keys
-                    or key not in environ
+                    or key not in present
                     or key in statuses
                 ):
                     continue
@@ -1190,8 +1222,9 @@ class ProxyMiddleware:
         chosen: Any = (
             scheme or self.url_scheme or environ.get("wsgi.url_scheme", "http")
         )
-        if chosen not in _DEFAULT_PORTS:
-            chosen = chosen.lower() if chosen.lower() in _DEFAULT_PORTS else "http"
+        if type(chosen) is not str or chosen not in _DEFAULT_PORTS:
+            low = chosen.lower() if type(chosen) is str else ""
+            chosen = low if low in _DEFAULT_PORTS else "http"
         scheme = chosen
         _set(environ, orig, "wsgi.url_scheme", scheme)
         if scheme == "https":
@@ -1199,16 +1232,17 @@ class ProxyMiddleware:
         elif "HTTPS" in environ:
             orig.setdefault("HTTPS", environ.pop("HTTPS"))
 
-        if host is None and port is None and "HTTP_HOST" in environ:
+        given: Any = environ.get("HTTP_HOST")  # (None: no Host header)
+        if host is None and port is None and given is not None:
             # The Host header alone decides (the common case): cached.
-            shown, name, port_text = self._host_header(environ["HTTP_HOST"], scheme)
+            shown, name, port_text = self._host_header(given, scheme)
             _set(environ, orig, "HTTP_HOST", shown)
             _set(environ, orig, "SERVER_NAME", name)
             _set(environ, orig, "SERVER_PORT", port_text)
         else:
-            if host is None and "HTTP_HOST" in environ:
+            if host is None and given is not None:
                 try:
-                    host, host_port = parse_host(environ["HTTP_HOST"])
+                    host, host_port = parse_host(_host_text(given))
                 except HeaderError as exc:
                     raise Rejected(f"Host: {exc}") from None
             if host is not None:
