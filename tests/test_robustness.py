@@ -1286,6 +1286,94 @@ def test_a_peer_address_that_is_not_text_is_no_address(name: str) -> None:
 _ABSENT = object()
 
 
+ENVIRON_KEYS = [
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTPS",
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "REMOTE_ADDR",
+    *CARRIED,
+    *FORWARDING,
+]
+SETTINGS_STACKS = [
+    {},
+    {"prefix": "/app", "debug_path": "/_w"},
+    {"trusted_proxies": "127.0.0.1", "trusted_headers": XF_ALL},
+    {"trusted_proxies": "*", "trusted_headers": "forwarded x-forwarded-prefix"},
+    {
+        "trusted_proxies": "loopback",
+        "trusted_headers": XF_ALL,
+        "on_invalid": "ignore",
+        "prefix": "/app",
+    },
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stack=st.sampled_from(range(len(SETTINGS_STACKS))),
+    values=st.dictionaries(
+        st.sampled_from(ENVIRON_KEYS),
+        st.one_of(
+            st.none(),
+            st.binary(max_size=8),
+            st.integers(),
+            st.lists(st.text(max_size=2), max_size=2),
+            st.sampled_from(["", "/", "/app/x", "https", "lab.test", "sid=0"]),
+        ),
+        max_size=4,
+    ),
+)
+def test_any_environ_values_get_an_answer_and_the_audit_runs(
+    stack: int, values: dict[str, Any]
+) -> None:
+    """Whatever types the environ's values have (a test harness or another
+    middleware may write None, bytes, ints or lists where PEP 3333 says
+    str): the response is the app's or a one-line 400, never an exception,
+    and the Set-Cookie audit does not fail over them."""
+    wrapped = wsgifix.wrap(_cookie_app, **SETTINGS_STACKS[stack])
+    before = _FAILURES.count
+    for _ in range(3):  # the last ones from the memos
+        environ = base_environ("127.0.0.1", "/app/x", "")
+        environ.update(HTTP_HOST="lab.test", HTTP_X_FORWARDED_FOR="203.0.113.9")
+        environ.update(values)
+        status, _, body = run_wsgi(wrapped, environ)
+        assert status in ("200 OK", "400 Bad Request")
+        if status == "200 OK":
+            assert body == b"ok"
+        else:
+            assert body.count(b"\n") == 1
+            assert body.endswith(b"\n")
+    assert _FAILURES.count == before
+
+
+def _cookie_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    start_response("200 OK", [("Set-Cookie", "sid=1; Path=/"), ("Set-Cookie", "t=2")])
+    return [b"ok"]
+
+
+class _AuditFailures(logging.Handler):
+    """Counts the cookie layer's "audit failed" records (installed once:
+    hypothesis runs the test body many times in one test)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+        logging.getLogger("wsgifix.cookies").addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "audit failed" in record.getMessage():
+            self.count += 1
+
+
+_FAILURES = _AuditFailures()
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [

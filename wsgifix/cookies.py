@@ -91,8 +91,15 @@ def _raw(environ: WSGIEnvironment, key: str) -> str | None:
     return value if type(value) is str else None
 
 
+def _host(environ: WSGIEnvironment) -> str:
+    """The Host as the app sees it (the proxy layer checked it), else
+    SERVER_NAME; ``""`` for neither or not text (see _header)."""
+    shown: Any = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    return shown if type(shown) is str else ""
+
+
 def _header(environ: WSGIEnvironment, key: str) -> str:
-    """A request header the rules read, ``""`` when there is none or it is
+    """A request value the rules read, ``""`` when there is none or it is
     not text (no server sends that: a test harness or middleware may)."""
     value: Any = environ.get(key, "")
     return value if type(value) is str else ""
@@ -235,9 +242,9 @@ def _set_cookies(headers: Any) -> tuple[list[int], list[Any]] | None:
 def effective_request(environ: WSGIEnvironment) -> Request:
     """The request E the rules judge, from the environ the app saw."""
     scheme = environ.get("wsgi.url_scheme", "http")
-    shown = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    shown = _host(environ)
     host = _bare_host(shown)
-    script = environ.get("SCRIPT_NAME", "")
+    script = _header(environ, "SCRIPT_NAME")
     cookies = parse_cookie_header(_header(environ, "HTTP_COOKIE"))
     secure = scheme == "https"
     # (str: compiled, str.lower is then a native call, not a method lookup)
@@ -249,7 +256,7 @@ def effective_request(environ: WSGIEnvironment) -> Request:
             scheme,
             host,
             script,  # script_name
-            script + environ.get("PATH_INFO", ""),  # path
+            script + _header(environ, "PATH_INFO"),  # path
             site.lower(),
             dest.lower(),
             cookies,
@@ -398,8 +405,8 @@ def _same(text: Any, known: Any) -> Any:
 def _url(environ: WSGIEnvironment) -> str:
     """scheme://host[:port]SCRIPT_NAME of the request, for messages."""
     scheme = environ.get("wsgi.url_scheme", "http")
-    shown = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-    return f"{scheme}://{shown}{environ.get('SCRIPT_NAME', '')}"
+    shown = _host(environ)
+    return f"{scheme}://{shown}{_header(environ, 'SCRIPT_NAME')}"
 
 
 def _count(counts: dict[str, int], findings: tuple[Finding, ...], times: int) -> None:
@@ -616,10 +623,10 @@ class CookieMiddleware:
         # it made GCC's profile-guided build lay all but this function's
         # first lines out as never run, though the profile said otherwise.)
         https: bool = scheme == "https"
-        script = environ.get("SCRIPT_NAME", "")
+        script = _header(environ, "SCRIPT_NAME")
         # What the rules read of the response and its request, cookie values
         # excepted (see _Memo): the request's fields, then three per header.
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        host = _host(environ)
         site = _header(environ, "HTTP_SEC_FETCH_SITE")  # (as effective_request)
         # Sec-Fetch-Dest is read by one rule (cross-site-set), and only in a
         # cross-site request: in others it is left out of the key (unread).
@@ -823,7 +830,7 @@ class CookieMiddleware:
                     now = self._clock()
                 responses = cache.table(now)
             if memo is None and key is not None:
-                path = script + environ.get("PATH_INFO", "")
+                path = script + _header(environ, "PATH_INFO")
                 slash = path.rfind("/")
                 if slash > 0 and path[0] == "/":
                     key[3] = path[:slash]

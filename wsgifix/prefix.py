@@ -41,11 +41,14 @@ class PrefixMiddleware:
             orig = environ.get("wsgifix.orig")
             if orig is None:
                 orig = environ["wsgifix.orig"] = {}
-            path: str = environ.get("PATH_INFO", "")
-            if path == prefix or path.startswith(self._inside):
+            # Not text (no server sends that; a test harness may): a
+            # PATH_INFO is left as it is, a SCRIPT_NAME read as empty.
+            path: Any = environ.get("PATH_INFO", "")
+            if type(path) is str and (path == prefix or path.startswith(self._inside)):
                 orig.setdefault("PATH_INFO", path)
                 environ["PATH_INFO"] = path[len(prefix) :]
-            script: str | None = environ.get("SCRIPT_NAME")
+            script: Any = environ.get("SCRIPT_NAME")
             orig.setdefault("SCRIPT_NAME", script)  # None: absent (CONTRACT.md 3)
-            environ["SCRIPT_NAME"] = (script or "").rstrip("/") + prefix
+            base = script.rstrip("/") if type(script) is str else ""
+            environ["SCRIPT_NAME"] = base + prefix
         return self.app(environ, start_response)

@@ -1257,8 +1257,9 @@ class ProxyMiddleware:
                 raise Rejected(f"Host: {checked!r} is not in allowed_hosts")
 
         if prefix:
-            script = environ.get("SCRIPT_NAME", "").rstrip("/")
-            _set(environ, orig, "SCRIPT_NAME", prefix + script)
+            script: Any = environ.get("SCRIPT_NAME")
+            base = script.rstrip("/") if type(script) is str else ""  # (see prefix.py)
+            _set(environ, orig, "SCRIPT_NAME", prefix + base)
 
     # -- answers and advice -------------------------------------------------------
 
