@@ -1287,6 +1287,7 @@ _ABSENT = object()
 
 
 ENVIRON_KEYS = [
+    "SERVER_SOFTWARE",
     "REQUEST_METHOD",
     "SCRIPT_NAME",
     "PATH_INFO",
@@ -1317,6 +1318,7 @@ SETTINGS_STACKS = [
 @settings(max_examples=300, deadline=None)
 @given(
     stack=st.sampled_from(range(len(SETTINGS_STACKS))),
+    target=st.sampled_from(["/app/x", "/_w", "/_w?format=json", "/_w?cookies=set"]),
     values=st.dictionaries(
         st.sampled_from(ENVIRON_KEYS),
         st.one_of(
@@ -1330,26 +1332,67 @@ SETTINGS_STACKS = [
     ),
 )
 def test_any_environ_values_get_an_answer_and_the_audit_runs(
-    stack: int, values: dict[str, Any]
+    stack: int, target: str, values: dict[str, Any]
 ) -> None:
     """Whatever types the environ's values have (a test harness or another
     middleware may write None, bytes, ints or lists where PEP 3333 says
-    str): the response is the app's or a one-line 400, never an exception,
-    and the Set-Cookie audit does not fail over them."""
+    str): the response is the app's, the inspector's (stacks with
+    debug_path, a local client), a 404 or a one-line 400, never an
+    exception, and the Set-Cookie audit does not fail over them."""
     wrapped = wsgifix.wrap(_cookie_app, **SETTINGS_STACKS[stack])
+    path, _, query = target.partition("?")
     before = _FAILURES.count
     for _ in range(3):  # the last ones from the memos
-        environ = base_environ("127.0.0.1", "/app/x", "")
-        environ.update(HTTP_HOST="lab.test", HTTP_X_FORWARDED_FOR="203.0.113.9")
+        environ = base_environ("127.0.0.1", path, query)
+        environ["HTTP_HOST"] = "lab.test"
         environ.update(values)
         status, _, body = run_wsgi(wrapped, environ)
-        assert status in ("200 OK", "400 Bad Request")
-        if status == "200 OK":
-            assert body == b"ok"
-        else:
+        if status == "400 Bad Request":
             assert body.count(b"\n") == 1
             assert body.endswith(b"\n")
+        elif path == "/_w" and "debug_path" in SETTINGS_STACKS[stack]:
+            assert status in ("200 OK", "404 Not Found")
+        else:
+            assert (status, body) == ("200 OK", b"ok")
     assert _FAILURES.count == before
+
+
+@pytest.mark.parametrize("name", list(NON_TEXT))
+def test_a_server_software_that_is_not_text_is_not_waitress(name: str) -> None:
+    """The waitress advice (a trusted X-Forwarded-Prefix arriving alone)
+    reads SERVER_SOFTWARE: one that is not text is not waitress."""
+    wrapped = wsgifix.wrap(
+        _cookie_app, trusted_proxies="127.0.0.1", trusted_headers=XF_ALL
+    )
+    environ = base_environ("127.0.0.1", "/x", "")
+    environ.update(HTTP_X_FORWARDED_PREFIX="/p", SERVER_SOFTWARE=NON_TEXT[name])
+    status, _, _ = run_wsgi(wrapped, environ)
+    assert status == "200 OK"
+    assert environ["SCRIPT_NAME"] == "/p"
+
+
+@pytest.mark.parametrize("query", ["", "format=json", "cookies=set"])
+def test_the_inspector_answers_whatever_the_environ_holds(query: str) -> None:
+    """Every environ value (and ``wsgifix.orig``) set in turn to each of
+    None, bytes, an int and a list: the inspector page, a 404 (the client
+    not known to be local) or a one-line 400, never an exception."""
+    wrapped = wsgifix.wrap(_cookie_app, debug_path="/_w")
+    failed = []
+    for key in [*ENVIRON_KEYS, "wsgifix.orig"]:
+        for name, value in NON_TEXT.items():
+            environ = base_environ("127.0.0.1", "/_w", query)
+            environ["HTTP_HOST"] = "lab.test"
+            environ[key] = value
+            try:
+                status, _, _ = run_wsgi(wrapped, environ)
+            except Exception as exc:  # collected and reported below
+                failed.append(f"{key}={name}: {type(exc).__name__}: {exc}")
+                continue
+            if status not in ("200 OK", "404 Not Found", "400 Bad Request"):
+                failed.append(f"{key}={name}: {status}")
+            if key in FORWARDING and value is None and status != "200 OK":
+                failed.append(f"{key}=None is no header: {status}")  # still local
+    assert failed == []
 
 
 def _cookie_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -170,7 +170,7 @@ def _trust_advice(
     """One paragraph: what to put in trusted_proxies and trusted_headers."""
     peer = decision.peer or "the peer"
     if not headers:
-        if "waitress" in environ.get("SERVER_SOFTWARE", ""):
+        if "waitress" in _text(environ, "SERVER_SOFTWARE"):
             return (
                 "No forwarding header arrived. If a proxy is in front, it sends "
                 "none, or waitress deleted them: serve with `wsgifix serve` or "
@@ -261,7 +261,7 @@ def report(
             "build": build_name(),
         },
     }
-    if "cookies=check" in environ.get("QUERY_STRING", "").split("&"):
+    if "cookies=check" in _text(environ, "QUERY_STRING").split("&"):
         doc["cookies"] = cookie_round_trip(environ)
     return doc
 
@@ -281,6 +281,13 @@ tr.changed td { background: #fff1b8; }
 code { background: #f3f3f3; padding: 0 .2rem; }
 @media (max-width: 40rem) { th { width: auto; } }
 """
+
+
+def _text(environ: Mapping[str, Any], key: str) -> str:
+    """A request value, ``""`` when there is none or it is not text (no
+    server sends that; a test harness or middleware may)."""
+    value = environ.get(key, "")
+    return value if type(value) is str else ""
 
 
 def _e(value: object) -> str:
@@ -423,8 +430,8 @@ def make_inspector(
     def inspector_app(
         environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        query = environ.get("QUERY_STRING", "").split("&")
-        base = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        query = _text(environ, "QUERY_STRING").split("&")
+        base = _text(environ, "SCRIPT_NAME") + _text(environ, "PATH_INFO")
         headers = [("Cache-Control", "no-store")]
         if "cookies=set" in query:
             headers += [("Set-Cookie", v) for v in test_cookie_headers(environ)]
@@ -462,9 +469,10 @@ def is_local_request(environ: Mapping[str, Any], peers: TrustedPeers) -> bool:
     only the first, strictest case counts.
     """
     raw = raw_environ(environ)
-    peer = raw.get("REMOTE_ADDR") or ""
+    peer = _text(raw, "REMOTE_ADDR")
     local_peer = is_loopback(peer) or (not peers.everyone and peer in peers)
-    if not any(key in raw for key in FORWARDING_KEYS):
+    # (None is no header, as the proxy layer reads it)
+    if not any(raw.get(key) is not None for key in FORWARDING_KEYS):
         return local_peer
     decision = environ.get("wsgifix.trust")
     if decision is None or decision.client is None or peers.everyone or not peers:

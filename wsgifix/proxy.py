@@ -1303,9 +1303,11 @@ class ProxyMiddleware:
     def _check_waitress(self, environ: WSGIEnvironment, present: list[str]) -> None:
         """A trusted proxy's X-Forwarded-Prefix arrived alone under waitress:
         waitress deleted the other headers before wsgifix could see them."""
+        software: Any = environ.get("SERVER_SOFTWARE")
         if (
             XFPREFIX in present
-            and "waitress" in environ.get("SERVER_SOFTWARE", "")
+            and type(software) is str
+            and "waitress" in software
             and _WAITRESS_DELETES.isdisjoint(present)
         ):
             self._log_once(
