@@ -1255,8 +1255,9 @@ def test_a_host_header_of_none_is_no_host_header(forwarded: bool) -> None:
 
 @pytest.mark.parametrize("name", list(NON_TEXT))
 def test_a_peer_address_that_is_not_text_is_no_address(name: str) -> None:
-    """REMOTE_ADDR that is not text (no server sends it) is read as no
-    address at all: trusted by ``*`` alone, as a request without one is."""
+    """REMOTE_ADDR that is not text (no server sends it) is read as the
+    empty address, as for a request without one (trusted by ``*``, and by
+    ``unix``, whose Unix-socket peers have it; not by an address)."""
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         start_response("200 OK", [])
@@ -1271,14 +1272,14 @@ def test_a_peer_address_that_is_not_text_is_no_address(name: str) -> None:
             environ["REMOTE_ADDR"] = peer
         return environ
 
-    for proxies in ("127.0.0.1", "*"):
+    for proxies in ("127.0.0.1", "*", "unix"):
         wrapped = wsgifix.wrap(app, trusted_proxies=proxies, trusted_headers=XF_ALL)
         for _ in range(3):  # the last from the memos
             environ, without = request(NON_TEXT[name]), request(_ABSENT)
             assert run_wsgi(wrapped, environ)[0] == "200 OK"
             assert run_wsgi(wrapped, without)[0] == "200 OK"
             trust = environ["wsgifix.trust"]
-            assert trust.trusted_by == (None if proxies == "127.0.0.1" else "*")
+            assert trust.trusted_by == (None if proxies == "127.0.0.1" else proxies)
             assert trust.trusted_by == without["wsgifix.trust"].trusted_by
             assert trust.client == without["wsgifix.trust"].client
 
