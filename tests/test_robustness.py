@@ -1253,6 +1253,40 @@ def test_a_host_header_of_none_is_no_host_header(forwarded: bool) -> None:
     assert seen[-1]["SERVER_NAME"] == environ["SERVER_NAME"]
 
 
+@pytest.mark.parametrize("name", [*NON_TEXT, "absent"])
+@pytest.mark.parametrize("allowed", ["*", "lab.test"])
+def test_a_server_name_that_is_not_text_is_no_name(name: str, allowed: str) -> None:
+    """Without a Host header, a SERVER_NAME that is not text (or none) is
+    no host name: every host allowed, the app answers; a list of hosts,
+    the one-line 400 an empty SERVER_NAME gets."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    wrapped = wsgifix.wrap(
+        app,
+        allowed_hosts=allowed,
+        trusted_proxies="127.0.0.1",
+        trusted_headers=XF_ALL,
+    )
+    for proto in (None, "https"):
+        environ = base_environ("127.0.0.1", "/", "")
+        if name == "absent":
+            del environ["SERVER_NAME"]
+        else:
+            environ["SERVER_NAME"] = NON_TEXT[name]
+        if proto:
+            environ["HTTP_X_FORWARDED_PROTO"] = proto
+        for _ in range(2):  # the second from the memo
+            status, _, body = run_wsgi(wrapped, dict(environ))
+            if allowed == "*":
+                assert (status, body) == ("200 OK", b"ok")
+            else:
+                assert status == "400 Bad Request"
+                assert body == b"400 Bad Request: Host: '' is not in allowed_hosts\n"
+
+
 @pytest.mark.parametrize("name", list(NON_TEXT))
 def test_a_peer_address_that_is_not_text_is_no_address(name: str) -> None:
     """REMOTE_ADDR that is not text (no server sends it) is read as the
@@ -1312,6 +1346,11 @@ SETTINGS_STACKS = [
         "trusted_headers": XF_ALL,
         "on_invalid": "ignore",
         "prefix": "/app",
+    },
+    {
+        "trusted_proxies": "127.0.0.1",
+        "trusted_headers": "x-forwarded-proto x-forwarded-port",
+        "allowed_hosts": "lab.test .lab.test",
     },
 ]
 

@@ -1252,7 +1252,9 @@ class ProxyMiddleware:
                 _set(environ, orig, "SERVER_PORT", port_text)
             elif port is not None:
                 _set(environ, orig, "SERVER_PORT", str(port))
-            checked = host if host is not None else environ.get("SERVER_NAME", "")
+            checked: Any = host if host is not None else environ.get("SERVER_NAME")
+            if type(checked) is not str:  # no Host, no SERVER_NAME text: no name
+                checked = ""
             if not self.hosts.allows(checked):
                 raise Rejected(f"Host: {checked!r} is not in allowed_hosts")
 
