@@ -1435,6 +1435,22 @@ def test_the_inspector_answers_whatever_the_environ_holds(query: str) -> None:
     assert failed == []
 
 
+@pytest.mark.parametrize("query", ["", "cookies=set"])
+@pytest.mark.parametrize("key", ["SERVER_SOFTWARE", "SCRIPT_NAME", "HTTP_USER_AGENT"])
+def test_the_inspector_shows_text_utf_8_cannot_hold(key: str, query: str) -> None:
+    """A lone surrogate in an environ value (text a harness decoded with
+    surrogateescape, as Python does os.environ's) is shown escaped on the
+    HTML pages, as the JSON one does; it raised UnicodeEncodeError."""
+    wrapped = wsgifix.wrap(_cookie_app, debug_path="/_w")
+    environ = base_environ("127.0.0.1", "/_w", query)
+    environ["HTTP_HOST"] = "lab.test"
+    environ[key] = environ.get(key, "") + "\udcff"
+    status, _, body = run_wsgi(wrapped, environ)
+    assert status == "200 OK"
+    if key == "SCRIPT_NAME" or not query:  # what the page shows
+        assert b"\\udcff" in body
+
+
 def _cookie_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     start_response("200 OK", [("Set-Cookie", "sid=1; Path=/"), ("Set-Cookie", "t=2")])
     return [b"ok"]

@@ -441,7 +441,7 @@ def make_inspector(
                 "<p>Test cookies set. "
                 f'<a href="{_e(base)}?cookies=check">Check which came back</a>.</p>'
                 "</body></html>"
-            ).encode()
+            ).encode("utf-8", "backslashreplace")  # (see below)
             headers.append(("Content-Type", "text/html; charset=utf-8"))
         else:
             doc = report(environ, settings, cookies() if cookies else None)
@@ -449,7 +449,9 @@ def make_inspector(
                 body = json.dumps(doc, indent=2).encode()
                 headers.append(("Content-Type", "application/json"))
             else:
-                body = _page(doc, base).encode()
+                # A lone surrogate (text a harness decoded with
+                # surrogateescape) is shown escaped, as json.dumps does.
+                body = _page(doc, base).encode("utf-8", "backslashreplace")
                 headers.append(("Content-Type", "text/html; charset=utf-8"))
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
