@@ -1366,7 +1366,9 @@ SETTINGS_STACKS = [
             st.binary(max_size=8),
             st.integers(),
             st.lists(st.text(max_size=2), max_size=2),
-            st.sampled_from(["", "/", "/app/x", "https", "lab.test", "sid=0"]),
+            st.sampled_from(
+                ["", "/", "/app/x", "https", "lab.test", "sid=0", "\udcff", "a\r\nb"]
+            ),
         ),
         max_size=4,
     ),
