@@ -161,7 +161,9 @@ class Fault(NamedTuple):
     path: str
     status: bytes  # the status code the client gets
     closes: int | None  # close() calls on the body (None: the app returned none)
-    error: str  # the server logs an exception ending with this ("": none)
+    # The server logs an exception ending with "Boom: " and this ("": none;
+    # None: its own, refusing what the app passed start_response).
+    error: str | None
 
 
 FAULTS = [
@@ -188,6 +190,14 @@ FAULTS = [
     pytest.param(Fault("/close-body", b"200", 1, ""), id="body with close()"),
     pytest.param(Fault("/file-wrapper", b"200", 1, ""), id="wsgi.file_wrapper"),
     pytest.param(Fault("/write", b"200", 1, ""), id="write() callable"),
+    pytest.param(
+        Fault("/bad-header", b"500", None, None),
+        id="a header that is not a (name, value) pair",
+    ),
+    pytest.param(
+        Fault("/bytes-cookie", b"500", None, None),
+        id="a Set-Cookie value that is not str",
+    ),
 ]
 
 
@@ -207,7 +217,9 @@ def test_a_fault_is_served_the_same_with_and_without_wsgifix(
     assert with_.raw == without.raw
     assert without.raw.startswith(b"HTTP/1.0 " + fault.status)
     assert with_.error == without.error
-    if fault.error:
+    if fault.error is None:
+        assert with_.error
+    elif fault.error:
         assert f"Boom: {fault.error}" in with_.error
     else:
         assert not with_.error
@@ -1451,6 +1463,51 @@ def test_the_inspector_shows_text_utf_8_cannot_hold(key: str, query: str) -> Non
     assert status == "200 OK"
     if key == "SCRIPT_NAME" or not query:  # what the page shows
         assert b"\\udcff" in body
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        None,
+        ("Set-Cookie",),
+        (None, "a=b"),
+        (5, 6),
+        ("Set-Cookie", None),
+        ("Set-Cookie", b"a=b"),
+        ("set-cookie", 5),
+        ("Set-Cookie", ["a=b"]),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_headers_a_server_refuses_go_on_with_one_warning(
+    odd: Any, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What PEP 3333 forbids in an app's headers (an item that is not a
+    (name, value) pair, a Set-Cookie value that is not str) is the app's
+    bug: the headers go to the server unchanged (waitress refuses them with
+    its own message) and wsgifix says so once, a warning naming the item.
+    Such a pair raised out of start_response from inside wsgifix, and such
+    a value was logged as a failure of the audit, with a traceback."""
+    clean = ("Set-Cookie", "sid=1; Path=/; HttpOnly; SameSite=Lax")
+    sent = [("Content-Type", "text/plain"), clean]
+    sent.insert(1 if where == "first" else 2, odd)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", list(sent))
+        return [b"ok"]
+
+    caplog.set_level(logging.INFO, logger="wsgifix")
+    wrapped = wsgifix.wrap(app)
+    for _ in range(3):
+        environ = base_environ("127.0.0.1", "/", "")
+        assert run_wsgi(wrapped, environ) == ("200 OK", sent, b"ok")
+    records = [r for r in caplog.records if r.name.startswith("wsgifix")]
+    assert [r.levelno for r in records] == [logging.WARNING]
+    message = records[0].getMessage()
+    assert "PEP 3333" in message
+    assert repr(odd) in message
+    assert records[0].exc_info is None
 
 
 def _cookie_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

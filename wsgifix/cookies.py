@@ -239,6 +239,16 @@ def _set_cookies(headers: Any) -> tuple[list[int], list[Any]] | None:
     return positions, values
 
 
+def _first_bad_header(headers: Any) -> Any:
+    """The first of the app's headers that _set_cookies cannot read."""
+    for header in headers:
+        try:
+            _set_cookies([header])
+        except Exception:
+            return header
+    return headers
+
+
 def effective_request(environ: WSGIEnvironment) -> Request:
     """The request E the rules judge, from the environ the app saw."""
     scheme = environ.get("wsgi.url_scheme", "http")
@@ -536,12 +546,22 @@ class CookieMiddleware:
                     # PEP 3333 says a list; an iterator can be read only once:
                     # read here, for the audit and the server alike.
                     headers = list(headers)
-                found = _set_cookies(headers)
-            except BaseException:  # headers it cannot read: landed all the same
+            except BaseException:  # the app's own error: landed all the same
                 if not landed and races is not None:
                     landed = True
                     races.land()
                 raise
+            try:
+                found = _set_cookies(headers)
+            except Exception:
+                # Not (name, value) pairs: the app's bug, for the server to
+                # refuse with its own message (waitress and gunicorn do);
+                # passed on unchanged, unaudited.
+                found = None
+                self._app_error(
+                    "response headers that are not (name, value) pairs",
+                    _first_bad_header(headers),
+                )
             out = headers
             if found is not None:
                 positions, values = found
@@ -561,12 +581,22 @@ class CookieMiddleware:
                         environ, headers, positions, values, started, racing, recorded
                     )
                 except Exception:  # a bug here must not cost the response
-                    self._log_once(
-                        ("internal-error", None),
-                        logging.ERROR,
-                        "the Set-Cookie audit failed; headers sent unchanged",
-                        exc_info=True,
-                    )
+                    odd = [
+                        at
+                        for at, value in zip(positions, values, strict=True)
+                        if type(value) is not str
+                    ]
+                    if odd:  # the app's bug, not the audit's
+                        self._app_error(
+                            "a Set-Cookie value that is not str", headers[odd[0]]
+                        )
+                    else:
+                        self._log_once(
+                            ("internal-error", None),
+                            logging.ERROR,
+                            "the Set-Cookie audit failed; headers sent unchanged",
+                            exc_info=True,
+                        )
             if not landed and races is not None:
                 landed = True
                 races.land()
@@ -1159,6 +1189,23 @@ class CookieMiddleware:
                 due.append(finding)
             until = min(until, last + _LOG_INTERVAL)
         return until
+
+    def _app_error(self, what: str, example: Any) -> None:
+        """Log once a minute that the app passed start_response what PEP
+        3333 forbids (``example``: one such item); its headers go to the
+        server unchanged and unaudited."""
+        shown = repr(example)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        self._log_once(
+            ("app-headers", what),
+            logging.WARNING,
+            "the app passed start_response %s (%s): PEP 3333 asks for a list "
+            "of (str, str) tuples, and servers such as waitress refuse the "
+            "response; wsgifix passed the headers on unaudited",
+            what,
+            one_line(shown),
+        )
 
     def _log_once(
         self, key: tuple[str, str | None], level: int, msg: str, *args: Any, **kw: Any

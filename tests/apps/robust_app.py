@@ -300,6 +300,12 @@ def fault_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         count = int(parse_qs(environ.get("QUERY_STRING", "")).get("n", ["64"])[0])
         start_response("200 OK", headers)
         return ClosingBody(rid, _stream(rid, count))
+    if path == "/bad-header":  # the server refuses it, with or without wsgifix
+        start_response("200 OK", [*TEXT, None])
+        return [b"never sent\n"]
+    if path == "/bytes-cookie":  # a Set-Cookie value that is not str: the same
+        start_response("200 OK", [*TEXT, ("Set-Cookie", b"a=b")])
+        return [b"never sent\n"]
     start_response("404 Not Found", TEXT)
     return [b"no such fault\n"]
 
