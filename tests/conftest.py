@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests hold no time limit per example: tests make no timing
+# assertions (a pause of a shared CI machine would fail one; speed lives
+# in benchmarks/). Tests that set their own settings inherit this.
+settings.register_profile("wsgifix", deadline=None)
+settings.load_profile("wsgifix")
 
 
 def run_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
