@@ -584,7 +584,7 @@ class CookieMiddleware:
                     odd = [
                         at
                         for at, value in zip(positions, values, strict=True)
-                        if type(value) is not str
+                        if not isinstance(value, str)
                     ]
                     if odd:  # the app's bug, not the audit's
                         self._app_error(
