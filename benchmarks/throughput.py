@@ -14,7 +14,12 @@ Each round starts a fresh waitress server process per stack (threads=4,
 clear_untrusted_proxy_headers=False, pinned to one CPU) and drives it from
 this process, pinned to another CPU: keep-alive http.client connections, one
 thread each, a fixed number of requests per round after a short warm-up.
-The stacks rotate from round to round so that noise spreads evenly. Two
+The stacks change order from round to round so that noise spreads evenly
+(a balanced design, see balanced_orders: each stack follows every other
+equally often, which a plain rotation does not), and each server starts with
+arguments of a random length (see LAYOUTS: where its objects land in
+memory moved a server's CPU per request by a quarter with the hostile
+header). Two
 request kinds: overhead.py's request (15 browser headers, X-Forwarded-For/
 Proto/Host/Port/Prefix from 127.0.0.1, a response with 2 Set-Cookie) and
 the same with a hostile X-Forwarded-For of 1,000 entries (~13 KB).
@@ -48,6 +53,7 @@ import datetime
 import http.client
 import os
 import platform
+import random
 import resource
 import statistics
 import subprocess
@@ -72,6 +78,16 @@ STACKS = (
     "wsgifix.wrap",
 )
 OTHER = "wsgifix, --other"
+# Each server process gets an argument of a random length below LAYOUTS
+# (--layout, unread). The length of a process's arguments moves where its
+# objects land in memory, and with the 14 KB hostile header that alone
+# moved a server's CPU per request by a quarter (the bare app: ~205 or
+# ~265 us, by argument length, on an Intel Xeon). With fixed arguments a
+# stack had the same luck in every round: the same build served as
+# wsgifix.wrap and as --other differed by 58 us a request in 12 of 12
+# rounds. Random lengths spread the luck over every stack's rounds.
+LAYOUTS = 2048
+LAYOUT_SEED = 20261125
 CALIBRATION_NS = 8000  # what the calibration row's loop costs in process
 FIVE = " ".join(f"x-forwarded-{h}" for h in ("for", "proto", "host", "port", "prefix"))
 CONNECTIONS = 4
@@ -157,9 +173,15 @@ class Server:
     """A fresh server process for one stack; its output drained as it comes."""
 
     def __init__(
-        self, stack: str, cpu: int | None, iterations: int = 0, other: str = ""
+        self,
+        stack: str,
+        cpu: int | None,
+        iterations: int = 0,
+        other: str = "",
+        layout: int = 0,
     ) -> None:
         argv = [sys.executable, __file__, "--serve", stack, "--spin", str(iterations)]
+        argv += ["--layout", "x" * layout]  # see LAYOUTS
         if cpu is not None:
             argv += ["--cpu", str(cpu)]
         env = None
@@ -245,8 +267,9 @@ def one_round(
     seconds: float,
     iterations: int = 0,
     other: str = "",
+    layout: int = 0,
 ) -> Sample:
-    server = Server(stack, cpu, iterations, other)
+    server = Server(stack, cpu, iterations, other, layout)
     warmed = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
     go = threading.Barrier(CONNECTIONS + 1, timeout=seconds)
     failures = [0] * CONNECTIONS
@@ -308,6 +331,28 @@ def one_round(
         client / wall,
         sum(failures),
     )
+
+
+def balanced_orders(count: int) -> list[list[int]]:
+    """Orders of ``range(count)``, one per round, in which every item comes
+    first, last and in each place as often as any other, and follows every
+    other item equally often (a Williams design; for an odd count, each
+    order and its reverse). A plain rotation gives a stack the same
+    predecessor in every round: whatever one server leaves behind for the
+    next (the machine's caches, the client's state) would favour or burden
+    the same stack every time."""
+    first = [0]
+    low, high = 1, count - 1
+    while len(first) < count:
+        first.append(low)
+        low += 1
+        if len(first) < count:
+            first.append(high)
+            high -= 1
+    orders = [[(item + shift) % count for item in first] for shift in range(count)]
+    if count % 2:
+        orders += [order[::-1] for order in orders]
+    return orders
 
 
 def machine() -> str:
@@ -400,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--expect-other", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--spin", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--layout", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         tree = Path(os.environ.get("PYTHONPATH", ".")).resolve()
@@ -445,8 +491,10 @@ def main(argv: list[str] | None = None) -> int:
         hostile: {stack: [] for stack in stacks} for _, hostile, _ in kinds
     }
     started = time.monotonic()
+    designs = balanced_orders(len(stacks))
+    layouts = random.Random(LAYOUT_SEED)  # the same draws in every run
     for round_ in range(rounds):
-        order = stacks[round_ % len(stacks) :] + stacks[: round_ % len(stacks)]
+        order = [stacks[i] for i in designs[round_ % len(designs)]]
         for _, hostile, count in kinds:
             headers = request_headers(hostile)
             for stack in order:
@@ -459,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                     120.0,
                     iterations,
                     args.other or "",
+                    layouts.randrange(LAYOUTS),
                 )
                 results[hostile][stack].append(sample)
     for title, hostile, count in kinds:
