@@ -131,6 +131,55 @@ def test_benchmark_smoke_run() -> None:
     assert "seen before, 50 per response" in result.stdout
 
 
+def test_throughput_smoke_run() -> None:
+    # Keeps the end-to-end script working (real waitress servers, the
+    # paired --other stack); no timing assertions.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "throughput.py"),
+            "--quick",
+            "--other",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wsgifix, --other" in result.stdout
+    assert "minus 'wsgifix, --other'" in result.stdout
+
+
+def test_throughput_orders_every_stack_after_every_other_equally_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # its sibling overhead
+    spec = importlib.util.spec_from_file_location(
+        "throughput", ROOT / "benchmarks" / "throughput.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for count in range(2, 9):
+        orders = module.balanced_orders(count)
+        assert all(sorted(order) == list(range(count)) for order in orders)
+        follows = {
+            (order[i], order[i + 1]) for order in orders for i in range(count - 1)
+        }
+        assert len(follows) == count * (count - 1)  # every ordered pair
+        places = [[order[i] for order in orders] for i in range(count)]
+        assert all(sorted(p) == sorted(places[0]) for p in places)
+
+
 def test_documents_are_valid_restructuredtext() -> None:
     import io
 
