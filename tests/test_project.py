@@ -112,13 +112,14 @@ def test_the_profile_training_runs() -> None:
     assert result.stdout.strip() == f"trained: wsgifix {wsgifix.build_name()}"
 
 
-def test_benchmark_smoke_run() -> None:
-    # Keeps the script working; no timing assertions (those live in the script).
+def _benchmark(script: str, *args: str) -> str:
+    """A smoke run of one of benchmarks/ (no timing assertions: those live
+    in the scripts); what it printed."""
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "overhead.py"), "--quick"],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -126,34 +127,21 @@ def test_benchmark_smoke_run() -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "werkzeug ProxyFix, 5 headers" in result.stdout
-    assert "hostile X-Forwarded-For" in result.stdout
-    assert "seen before, 50 per response" in result.stdout
+    return result.stdout
+
+
+def test_benchmark_smoke_run() -> None:
+    printed = _benchmark("overhead.py", "--quick")
+    assert "werkzeug ProxyFix, 5 headers" in printed
+    assert "hostile X-Forwarded-For" in printed
+    assert "seen before, 50 per response" in printed
 
 
 def test_throughput_smoke_run() -> None:
-    # Keeps the end-to-end script working (real waitress servers, the
-    # paired --other stack); no timing assertions.
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "throughput.py"),
-            "--quick",
-            "--other",
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "wsgifix, --other" in result.stdout
-    assert "minus 'wsgifix, --other'" in result.stdout
+    # Real waitress servers, the paired --other stack included.
+    printed = _benchmark("throughput.py", "--quick", "--other", str(ROOT))
+    assert "wsgifix, --other" in printed
+    assert "minus 'wsgifix, --other'" in printed
 
 
 def test_throughput_orders_every_stack_after_every_other_equally_often(
