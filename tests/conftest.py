@@ -22,6 +22,21 @@ settings.register_profile("wsgifix", deadline=None)
 settings.load_profile("wsgifix")
 
 
+def load_benchmark(name: str) -> Any:
+    """The module benchmarks/NAME.py (the scripts are not a package); one
+    that imports a sibling needs benchmarks/ on sys.path first."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "benchmarks" / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
     """Call a WSGI app in process as a server would: the status and headers
     of the last start_response call (PEP 3333: an exc_info call replaces

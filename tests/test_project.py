@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_benchmark
 
 import wsgifix
 
@@ -147,16 +147,8 @@ def test_throughput_smoke_run() -> None:
 def test_throughput_orders_every_stack_after_every_other_equally_often(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import importlib.util
-
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # its sibling overhead
-    spec = importlib.util.spec_from_file_location(
-        "throughput", ROOT / "benchmarks" / "throughput.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("throughput")
     for count in range(2, 9):
         orders = module.balanced_orders(count)
         assert all(sorted(order) == list(range(count)) for order in orders)

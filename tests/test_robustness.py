@@ -29,7 +29,6 @@ load, with a wall-clock backstop).
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import io
 import json
 import logging
@@ -45,7 +44,7 @@ from wsgiref.util import FileWrapper
 from wsgiref.validate import validator
 
 import pytest
-from conftest import ROOT, Server, run_wsgi, start_server
+from conftest import Server, load_benchmark, run_wsgi, start_server
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -1023,24 +1022,13 @@ def test_work_per_request_is_linear_in_the_header_and_capped(case: Growth) -> No
 # -- the fuzz targets of benchmarks/ stay runnable without atheris -----------------
 
 
-def _load_benchmark(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / "benchmarks" / f"{name}.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("name", ["fuzz_forwarded", "fuzz_setcookie"])
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=300))
 def test_fuzz_targets_hold_for_random_input(name: str, data: bytes) -> None:
     # The soak script runs these under atheris for minutes; here hypothesis
     # keeps them (and their invariants) working in every CI run.
-    module = _FUZZ.get(name) or _FUZZ.setdefault(name, _load_benchmark(name))
+    module = _FUZZ.get(name) or _FUZZ.setdefault(name, load_benchmark(name))
     module.TestOneInput(data)
 
 
