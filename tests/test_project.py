@@ -144,6 +144,43 @@ def test_throughput_smoke_run() -> None:
     assert "minus 'wsgifix, --other'" in printed
 
 
+def test_cachesim_smoke_run() -> None:
+    # Real valgrind children; the rows' counts are read from its summaries.
+    from conftest import require_binary
+
+    require_binary("valgrind")
+    printed = _benchmark("cachesim.py", "--quick")
+    rows = {}
+    for line in printed.splitlines():
+        label, _, numbers = line.partition("  ")
+        if label in (
+            "bare app (absolute)",
+            "wsgifix full default stack, 2 cookies fixed",
+        ):
+            rows[label] = [
+                float(n.strip("+").replace(",", "")) for n in numbers.split()
+            ]
+    assert len(rows) == 2, printed
+    assert all(n > 0 for n in rows["bare app (absolute)"]), printed
+    # instructions, x ProxyFix, code lines, data lines, lines, x ProxyFix
+    assert len(rows["wsgifix full default stack, 2 cookies fixed"]) == 6, printed
+
+
+def test_cachesim_reads_callgrinds_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # (restored after)
+    module = load_benchmark("cachesim")
+    stderr = (
+        "==31124== Events    : Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw\n"
+        "==31124== Collected : 151700 41400 27000 5614 502 151 2\n"
+        "==31124== I   refs:      151,700\n"
+    )
+    counts = module.parse_summary(stderr)
+    assert counts["Ir"] == 151700
+    assert counts["ILmr"] == 2
+    assert counts["DLmr"] == counts["DLmw"] == 0  # left out when zero
+    assert module.parse_summary("==1== no summary\n") == {}
+
+
 def test_throughput_orders_every_stack_after_every_other_equally_often(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
