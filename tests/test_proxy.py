@@ -3517,6 +3517,47 @@ def test_the_inputs_compared_in_place_are_the_tuple_compared(
     assert not wsgifix.proxy._as_before(environ, ())
 
 
+class _Text(str):
+    """A str subclass (compares as its text; not typed natively)."""
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=4),
+    st.text(max_size=4).map(_Text),
+    st.binary(max_size=4),
+    st.integers(-2, 2),
+    st.sampled_from(["https", "http", b"https", 1.0]),
+)
+
+
+@given(value=_VALUES, known=_VALUES)
+def test_the_typed_compare_answers_as_equality(value: Any, known: Any) -> None:
+    """_equal (a native compare for str, compiled) is ``==``, for the
+    values an environ may hold, equal copies included."""
+    from wsgifix.cookies import _equal
+
+    assert _equal(value, known) is (value == known)
+    copy = "".join(value) if type(value) is str else value
+    assert _equal(copy, value) is True
+
+
+@given(
+    header=st.one_of(
+        st.tuples(st.text(max_size=4), st.text(max_size=4)),
+        st.lists(st.text(max_size=4), min_size=2, max_size=2),
+        st.text(min_size=2, max_size=4),
+    ),
+    index=st.sampled_from([0, 1, -1]),
+)
+def test_a_header_item_is_read_as_indexing_reads_it(header: Any, index: int) -> None:
+    """_item (a tuple read natively, compiled) is ``header[index]`` for what
+    an app may pass as a header: a tuple, a list, anything indexable."""
+    from wsgifix.cookies import _item
+
+    assert _item(header, index) == header[index]
+
+
 def test_the_next_layer_is_called_as_a_call_of_the_object_would() -> None:
     # The proxy layer calls a cookie layer through its class (compiled: a
     # direct call); an instance attribute named __call__ (a mock, say; a

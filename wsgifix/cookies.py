@@ -201,6 +201,17 @@ def _is_set_cookie(header: Any) -> bool:
     )
 
 
+def _item(header: Any, index: int) -> Any:
+    """``header[index]``: a tuple (what apps pass) read natively compiled,
+    anything else as Python reads it (indexing an untyped value is a
+    generic lookup, ~100 instructions and ~12 lines of CPython's code a
+    response with caches cold: benchmarks/cachesim.py)."""
+    if type(header) is tuple:
+        pair: tuple[Any, ...] = header
+        return pair[index]
+    return header[index]
+
+
 def _set_cookies(headers: Any) -> tuple[list[int], list[Any]] | None:
     """The positions and values of the Set-Cookie headers, or None when
     there is none (most responses: one plain pass tells, no list made).
@@ -221,7 +232,7 @@ def _set_cookies(headers: Any) -> tuple[list[int], list[Any]] | None:
                 if found is None:
                     found = ([], [])
                 found[0].append(i)
-                found[1].append(header[1])
+                found[1].append(_item(header, 1))
         return found
     for header in headers:
         name = header[0]
@@ -397,6 +408,25 @@ def _with_url(findings: tuple[Finding, ...], old: str, new: str) -> tuple[Findin
             _NEW_TUPLE(Finding, (f.rule, f.severity, f.cookie, message, f.fixed))
         )
     return tuple(replaced)
+
+
+def _equal(value: Any, known: Any) -> bool:
+    """``value == known``, for environ values. Compiled, two str compare
+    natively and a str with None at once: an untyped compare is CPython's
+    generic one, more of its code to fetch on every request
+    (benchmarks/cachesim.py)."""
+    if value is known:
+        return True
+    if type(value) is str:
+        if type(known) is str:
+            text: str = value
+            other: str = known
+            return text == other
+        if known is None:
+            return False  # (what comparing them says)
+    elif value is None and type(known) is str:
+        return False
+    return bool(value == known)
 
 
 def _same(text: Any, known: Any) -> Any:
@@ -649,10 +679,11 @@ class CookieMiddleware:
         ``positions``), its findings reported; ``racing``: its writes go
         through the race table, recording into ``recorded``."""
         scheme = environ.get("wsgi.url_scheme", "http")
-        # (Written as isinstance(scheme, str) and ... for a native compare,
-        # it made GCC's profile-guided build lay all but this function's
-        # first lines out as never run, though the profile said otherwise.)
-        https: bool = scheme == "https"
+        # Compiled, typed in _equal (written inline as isinstance(scheme,
+        # str) and ..., it made GCC's profile-guided build lay all but this
+        # function's first lines out as never run); as source, the call
+        # would cost more than the compare.
+        https: bool = _equal(scheme, "https") if _COMPILED else scheme == "https"
         script = _header(environ, "SCRIPT_NAME")
         # What the rules read of the response and its request, cookie values
         # excepted (see _Memo): the request's fields, then three per header.
@@ -902,13 +933,14 @@ class CookieMiddleware:
                     if change is not None:
                         appended, text = change
                         value = values[k]
-                        if appended:
-                            value += text
-                        else:
-                            value = value[: semis[k]] + text
+                        # (a new string either way: += resizes in place,
+                        # more of CPython's code to fetch)
+                        value = value + text if appended else value[: semis[k]] + text
                         fixed[k] = value
                         at = positions[k]
-                        new_headers[at] = (new_headers[at][0], value)
+                        header = new_headers[at]  # (as source, no call)
+                        spelled = _item(header, 0) if _COMPILED else header[0]
+                        new_headers[at] = (spelled, value)
                 total += grown
         findings = memo[1]
         extra: list[Finding] | None = None
@@ -1096,6 +1128,13 @@ class CookieMiddleware:
         listed: list[Finding] | None = environ.get("wsgifix.findings")
         if listed is None:
             environ["wsgifix.findings"] = list(plain)
+        elif _COMPILED:
+            # (Compiled, list.extend goes through PyList_SetSlice on
+            # Python 3.11: ~170 instructions and ~15 lines of code a
+            # response with caches cold, benchmarks/cachesim.py; an append
+            # per finding is a few. As source, the loop costs more.)
+            for finding in plain:
+                listed.append(finding)
         else:
             listed.extend(plain)
         pending = self._pending

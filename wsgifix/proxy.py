@@ -37,7 +37,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from wsgifix import config
-from wsgifix.cookies import CookieMiddleware
+from wsgifix.cookies import CookieMiddleware, _equal
 from wsgifix.forwarded import (
     MAX_HOPS,
     HeaderError,
@@ -123,11 +123,8 @@ def _as_before(environ: WSGIEnvironment, prior: tuple[Any, ...]) -> bool:
     making the tuple; as source, ~70 ns more."""
     if len(prior) != _INPUT_COUNT:
         return False
-    for i in range(_INPUT_COUNT):
-        value: Any = environ.get(_INPUTS[i])
-        if value is not prior[i] and value != prior[i]:
-            return False
-    return True
+    # (a generator in all(): a compiled build's own loop)
+    return all(_equal(environ.get(_INPUTS[i]), prior[i]) for i in range(_INPUT_COUNT))
 
 
 def _host_text(value: Any) -> str:
@@ -411,8 +408,10 @@ class ProxyMiddleware:
                         if prior_memo is not None and type(xff) is str:
                             text: str = xff  # (typed: native str operations)
                             if len(text) <= _MEMO_TEXT:
-                                if text == prior_xkey:
-                                    memo = prior_memo
+                                if type(prior_xkey) is str:
+                                    keyed: str = prior_xkey  # (a native compare)
+                                    if text == keyed:
+                                        memo = prior_memo
                             elif type(prior_xkey) is tuple:
                                 window: str = prior_xkey[1]
                                 if text.endswith(window):
@@ -524,7 +523,7 @@ class ProxyMiddleware:
             del environ[name]
         for name, value in live:  # values outside the memo key
             old = environ.get(name)
-            if old != value:
+            if not (_equal(old, value) if _COMPILED else old == value):
                 orig[name] = old
                 if value is None:
                     del environ[name]
