@@ -408,10 +408,12 @@ class ProxyMiddleware:
                         if prior_memo is not None and type(xff) is str:
                             text: str = xff  # (typed: native str operations)
                             if len(text) <= _MEMO_TEXT:
-                                if type(prior_xkey) is str:
-                                    keyed: str = prior_xkey  # (a native compare)
-                                    if text == keyed:
-                                        memo = prior_memo
+                                if (
+                                    _equal(text, prior_xkey)
+                                    if _COMPILED
+                                    else text == prior_xkey
+                                ):
+                                    memo = prior_memo
                             elif type(prior_xkey) is tuple:
                                 window: str = prior_xkey[1]
                                 if text.endswith(window):
