@@ -23,7 +23,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
@@ -184,7 +184,11 @@ if os.environ.get("COMPILE_WSGIFIX", "") not in ("", "0"):
     else:
         setup(
             setup_requires=["mypy>=1.10"],
-            ext_modules=mypycify(COMPILED, opt_level="3", group_name="wsgifix._native"),
+            ext_modules=[
+                *mypycify(COMPILED, opt_level="3", group_name="wsgifix._native"),
+                # One loop in C (see the file): 1-4 KB cookie values.
+                Extension("wsgifix._plain", ["wsgifix/_plain.c"]),
+            ],
             cmdclass={"build_ext": ProfiledBuildExt},
         )
 else:

@@ -90,6 +90,11 @@ def test_the_build_under_test_is_the_one_ci_asked_for() -> None:
         "build in place (python setup.py build_ext --inplace), unset for pure "
         "Python (delete wsgifix/*.so)"
     )
+    # The compiled build's one module in C (wsgifix/_plain.c) is built and
+    # found with the others; the pure build reads text Python's ways.
+    from wsgifix import rules
+
+    assert (rules._SCAN is not None) is expected
 
 
 def test_the_profile_training_runs() -> None:

@@ -3646,6 +3646,48 @@ def test_printable_ascii_is_isascii_and_isprintable(
 
 
 @given(
+    head=st.text(alphabet=st.characters(max_codepoint=0x17F), max_size=40),
+    pad=st.integers(min_value=0, max_value=5000),
+    tail=st.text(alphabet=st.characters(max_codepoint=0x17F), max_size=40),
+    end=st.integers(min_value=-1, max_value=5100),
+)
+def test_printable_ascii_reads_up_to_end(
+    head: str, pad: int, tail: str, end: int
+) -> None:
+    """With ``end``, True says ``text[:end]`` is printable ASCII; plain text
+    is always told so, short or long (the compiled build reads from 256
+    characters on in C, wsgifix/_plain.c, 16 octets at a time)."""
+    from wsgifix.rules import printable_ascii
+
+    for text in (head + "x" * pad + tail, "x" * pad + head, head, "x" * pad):
+        part = text if end < 0 else text[:end]
+        answer = printable_ascii(text, end)
+        if answer:
+            assert part.isascii()
+            assert part.isprintable()
+        if text.isascii() and text.isprintable():
+            assert answer
+
+
+def test_the_c_scan_answers_for_every_octet() -> None:
+    """Each octet in each place of a long text (the C scan's vector part
+    and its tail): plain only from 0x20 to 0x7E."""
+    from wsgifix.rules import _COMPILED, printable, printable_ascii
+
+    for size in (31, 32, 33, 47, 64, 100, 4097):
+        for at in (0, size // 2, size - 1):
+            for code in range(0x100):
+                text = "x" * at + chr(code) + "x" * (size - at - 1)
+                plain = 0x20 <= code <= 0x7E
+                assert printable_ascii(text) is plain, (size, at, code)
+                assert printable(text) is text.isprintable()
+                assert printable_ascii(text, at + 1) is plain
+                # Compiled, nothing past ``end`` is read; as source, the
+                # whole text is (its answer then holds for all of it).
+                assert printable_ascii(text, at) is (True if _COMPILED else plain)
+
+
+@given(
     head=st.text(max_size=300),
     pad=st.integers(min_value=0, max_value=300),
     tail=st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=3),
