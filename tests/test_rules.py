@@ -3111,6 +3111,17 @@ def test_browsers(header: str, e: Request, rule: str, expected: dict[str, Any]) 
             assert browsers[browser][0] == want, browser
 
 
+@pytest.mark.parametrize(("header", "e", "rule", "expected"), BROWSER_VERDICTS)
+def test_safari_has_no_reason_name(
+    header: str, e: Request, rule: str, expected: dict[str, Any]
+) -> None:
+    """COOKIE_RULES names the reasons of Chromium and Firefox only: doctor
+    and the inspector say "dropped" for Safari, never another's word."""
+    _, found = run([header], e, FIX)
+    for _, browsers in found:
+        assert browsers["safari"][1] is None
+
+
 # -- fix bytes, report mode, setting gates --------------------------------------
 
 FIX_BYTES = [

@@ -807,7 +807,7 @@ def secure_over_http(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue
             INFO,
             f"{_who(c.name)} set on {e.url}: Secure over http; Chromium and Firefox "
             "keep it on a localhost name, Safari drops it (SecureOnly).",
-            _v(STORED, STORED, DROPPED, (None, None, "SecureOnly")),
+            _SAFARI_DROPS,
             (),
         )
     return _issue(
