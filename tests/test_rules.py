@@ -1878,6 +1878,62 @@ def test_cross_site_set(header: str, e: Request, token: str | None) -> None:
     assert "Partitioned" in finding.message  # the suggested remedy
 
 
+@pytest.mark.parametrize(
+    ("header", "settings", "sent", "token"),
+    [
+        pytest.param(
+            "a=1; Secure",
+            Settings(samesite="strict"),
+            "a=1; Secure; SameSite=Strict",
+            "SameSiteStrict",
+            id="Strict added",
+        ),
+        pytest.param(
+            "a=1; Secure; SameSite=bogus",
+            Settings(samesite="lax"),
+            "a=1; Secure; SameSite=Lax",
+            "SameSiteLax",
+            id="Lax replaced",
+        ),
+        pytest.param(
+            "a=1; Secure",
+            Settings(samesite="none"),
+            "a=1; Secure; SameSite=None",
+            "UserPreferences",
+            id="None added",
+        ),
+        pytest.param(
+            "a=1; Secure; Partitioned",
+            Settings(samesite="none"),
+            "a=1; Secure; Partitioned; SameSite=None",
+            None,
+            id="None added to a partitioned cookie",
+        ),
+        pytest.param(
+            "a=1; Secure",
+            Settings(policy="report", samesite="strict"),
+            "a=1; Secure",
+            "SameSiteUnspecifiedTreatedAsLax",
+            id="report mode: as written",
+        ),
+    ],
+)
+def test_cross_site_set_judges_the_cookie_as_sent(
+    header: str, settings: Settings, sent: str, token: str | None
+) -> None:
+    """CONTRACT.md 7: the token "that applies" is the one for the SameSite
+    the browser gets, which cookie_samesite may have added."""
+    out, found = run([header], X_IFRAME, settings)
+    assert out == [sent]
+    mine = [(f, b) for f, b in found if f.rule == "cross-site-set"]
+    if token is None:
+        assert mine == []
+        return
+    [(finding, browsers)] = mine
+    assert f"(Chromium: {token})" in finding.message
+    assert browsers["chromium"] == (DROPPED, token)
+
+
 # -- secure-prefix --------------------------------------------------------------
 
 SECURE_PREFIX = [

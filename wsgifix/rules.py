@@ -1152,6 +1152,8 @@ def judge(
         except ValueError:  # an edit the editor refuses: send the original
             new_header = header
             applied = [False] * len(applied)
+    if new_header != header:
+        _as_sent(issues, applied, SetCookie.parse(new_header), e, s)
     pairs = [(issues[k], applied[k]) for k in range(len(issues))]
     # "fixed" means no error remains on the cookie as sent (CONTRACT.md 7):
     # the sent header is judged again when the fixes changed a header that
@@ -1175,6 +1177,24 @@ def judge(
         CookieReport, (original, new_header, c.name, tuple(findings))
     )
     return report
+
+
+def _as_sent(
+    issues: list[Issue], applied: list[bool], sent: SetCookie, e: Request, s: Settings
+) -> None:
+    """cross-site-set judged again on the cookie as sent, in place: it
+    quotes Chromium's reason for the SameSite the browser gets, which a fix
+    may have added (cookie_samesite), and goes when that cookie is one
+    browsers take (SameSite=None added to a Partitioned one)."""
+    for k in range(len(issues)):
+        if issues[k].rule == "cross-site-set":
+            again = cross_site_set(sent, e, s, {})
+            if again is None:
+                del issues[k]
+                del applied[k]
+            else:
+                issues[k] = again
+            return
 
 
 def _issues(c: SetCookie, e: Request, s: Settings, seen: Seen) -> list[Issue]:
