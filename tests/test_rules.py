@@ -1095,6 +1095,21 @@ DUPLICATE_COOKIE = [
     # SCRIPT_NAME the missing-path fix gives it; see AS_SENT).
     pytest.param(["a=1; Path=/app", "a=2"], MOUNT, ["a"], id="explicit = default-path"),
     pytest.param(["a=1", "a=2", "a=3"], HTTP, ["a", "a"], id="three times"),
+    # path-invalid: an empty or relative Path is ignored, the default-path
+    # used (and the request's path is read: a directory of its own).
+    pytest.param(
+        ["a=1; Path=rel", "a=2; Path=/x"],
+        E("http://lab.test/x/page"),
+        ["a"],
+        id="relative Path = default-path",
+    ),
+    pytest.param(["a=1; Path=", "a=2; Path=x"], HTTP, ["a"], id="empty and relative"),
+    pytest.param(
+        ["a=1; Path=rel", "a=2; Path=/x"],
+        E("http://lab.test/y/page"),
+        [],
+        id="relative Path, another default-path",
+    ),
     pytest.param(["a=1; Path=/x", "a=2; Path=/y"], HTTP, [], id="other paths"),
     pytest.param(["a=1", "b=1"], HTTP, [], id="other names"),
     pytest.param(["a=1", "A=1"], HTTP, [], id="names are case-sensitive"),

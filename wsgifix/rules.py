@@ -1429,7 +1429,10 @@ def response_rules(
         with_domain: set[str] = set()
         without_domain: set[str] = set()
         for c in cookies:
-            key = (c.name, c.domain, c.sent_path or default_path(e.path))
+            path = c.sent_path
+            if not path or path[0] != "/":  # (path-invalid: browsers use it)
+                path = default_path(e.path)
+            key = (c.name, c.domain, path)
             if key in seen_keys:
                 found.append(
                     (
