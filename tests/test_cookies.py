@@ -1678,6 +1678,34 @@ def test_no_tls_advice_when_the_trusted_proxy_itself_said_http() -> None:
     assert "not in trusted_headers" not in secure.message
 
 
+def test_tls_advice_never_names_a_setting_wrap_refuses() -> None:
+    # forwarded excludes x-forwarded-proto from trusted_headers (CONTRACT.md
+    # 7): a trusted Forwarded proxy that also sent X-Forwarded-Proto is told
+    # to say https in Forwarded, not to add a header wrap() would refuse.
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Set-Cookie", "sid=1; Path=/; Secure")])
+        return [b""]
+
+    wrapped = wsgifix.wrap(app, trusted_proxies="10.0.0.1", trusted_headers="forwarded")
+    environ = make_environ(
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_FORWARDED="for=192.0.2.1",
+        HTTP_X_FORWARDED_PROTO="https",
+    )
+    wrapped(environ, lambda *a: None)
+    [advice] = [
+        f for f in environ["wsgifix.findings"] if f.rule == "untrusted-tls-proxy"
+    ]
+    assert "proto=https in Forwarded" in advice.message
+    assert "add x-forwarded-proto" not in advice.message
+    with pytest.raises(ValueError, match="cannot be combined"):
+        wsgifix.wrap(
+            app,
+            trusted_proxies="10.0.0.1",
+            trusted_headers="forwarded x-forwarded-proto",
+        )
+
+
 def test_findings_of_replaced_headers_are_dropped() -> None:
     # PEP 3333: start_response called again with exc_info replaces headers
     # not yet sent; the findings about them go with them.

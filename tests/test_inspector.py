@@ -253,6 +253,51 @@ def test_json_tells_each_header_honoured_ignored_or_removed(
     assert f"<td>{fates['HTTP_X_FORWARDED_HOST']}</td>".encode() in page
 
 
+@pytest.mark.parametrize(
+    ("trusted", "headers"),
+    [
+        pytest.param(
+            {"trusted_proxies": "loopback", "trusted_headers": "forwarded"},
+            {"HTTP_FORWARDED": "for=192.0.2.1", "HTTP_X_FORWARDED_PROTO": "https"},
+            id="Forwarded trusted, X-Forwarded-Proto sent",
+        ),
+        pytest.param(
+            {"trusted_proxies": "loopback"},
+            {"HTTP_X_FORWARDED_FOR": "192.0.2.1", "HTTP_FORWARDED": "for=192.0.2.1"},
+            id="X-Forwarded-For trusted, Forwarded sent",
+        ),
+        pytest.param(
+            {"trusted_proxies": "10.0.0.1"},
+            {
+                "HTTP_X_FORWARDED_FOR": "192.0.2.1",
+                "HTTP_X_FORWARDED_HOST": "a.test",
+                "HTTP_FORWARDED": "for=192.0.2.1",
+            },
+            id="untrusted peer, both kinds sent",
+        ),
+    ],
+)
+def test_trust_advice_names_only_settings_wrap_accepts(
+    trusted: dict[str, str], headers: dict[str, str]
+) -> None:
+    # forwarded cannot be combined with x-forwarded-for/proto/host/port
+    # (CONTRACT.md 7): every trusted_headers the page suggests is accepted.
+    import re
+
+    from wsgifix import build_inspector, config
+
+    wrapped = build_inspector(config.resolve(trusted))
+    _, body = request(wrapped, "/", query="format=json", **headers)
+    trust = json.loads(body)["trust"]
+    texts = [trust["advice"], *(h["change"] for h in trust["headers"].values())]
+    suggested = re.findall(r"trusted_headers=([a-z-]+(?: x-[a-z-]+)*)", " ".join(texts))
+    for names in suggested:  # (no ValueError)
+        wrap(lambda e, s: [], trusted_proxies="loopback", trusted_headers=names)
+    assert all("add forwarded" not in text for text in texts)
+    if "HTTP_X_FORWARDED_PROTO" in headers:
+        assert "add x-forwarded-proto" not in " ".join(texts)
+
+
 def cookie_jar_from(headers: list[tuple[str, str]]) -> str:
     return "; ".join(v.split(";", 1)[0] for k, v in headers if k == "Set-Cookie")
 

@@ -58,6 +58,7 @@ from wsgifix.rules import (
     total_length,
     value_facts,
 )
+from wsgifix.trust import FORWARDED_TRUSTED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -150,6 +151,12 @@ def _tls_hint(environ: WSGIEnvironment) -> str | None:
             return (
                 f"{peer} is trusted but Forwarded is not in trusted_headers: set "
                 f"trusted_headers=forwarded{also}."
+            )
+        if decision.headers.get(key, ("", ""))[1] == FORWARDED_TRUSTED:
+            return (
+                f"{peer} is trusted through Forwarded, which excludes {name} "
+                "from trusted_headers: have the proxy send proto=https in "
+                "Forwarded."
             )
         return (
             f"{peer} is trusted but {name} is not in trusted_headers: add "

@@ -30,7 +30,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wsgifix import config
-from wsgifix.trust import TrustedPeers, is_loopback
+from wsgifix.trust import (
+    FORWARDED_TRUSTED,
+    X_FORWARDED_TRUSTED,
+    TrustedPeers,
+    is_loopback,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -61,6 +66,10 @@ _HEADER_SETTING = {
     "HTTP_X_FORWARDED_PORT": "x-forwarded-port",
     "HTTP_X_FORWARDED_PREFIX": "x-forwarded-prefix",
 }
+# The headers forwarded excludes from trusted_headers.
+_EXCLUSIVE_NAMES = frozenset(
+    ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port")
+)
 # Keys shown first, in this order; then the other CGI keys and headers.
 _MAIN_KEYS = (
     "REQUEST_METHOD",
@@ -116,12 +125,23 @@ def raw_environ(environ: Mapping[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _advice(key: str, status: str, peer: str) -> str:
+# Where trusted_headers cannot take a header beside those it has.
+_EXCLUDED_ADVICE = {
+    FORWARDED_TRUSTED: "have the proxy send it in Forwarded (trusted_headers "
+    "has forwarded, which excludes this header)",
+    X_FORWARDED_TRUSTED: "trusted_headers=forwarded instead of "
+    "x-forwarded-for/proto/host/port, not beside them",
+}
+
+
+def _advice(key: str, status: str, peer: str, detail: str = "") -> str:
     """The setting that would change a header's fate."""
     name = _HEADER_SETTING.get(key, "")
     if status == "untrusted peer":
         return f"trusted_proxies={peer or 'unix'}" if peer else "trusted_proxies"
     if status == "not in trusted_headers":
+        if detail in _EXCLUDED_ADVICE:
+            return _EXCLUDED_ADVICE[detail]
         return f"add {name} to trusted_headers" if name else "never trusted"
     if status in ("invalid", "ignored"):
         return "fix the proxy's value (on_invalid decides: 400 or skip)"
@@ -149,7 +169,7 @@ def trust_report(environ: Mapping[str, Any]) -> dict[str, Any]:
             else "ignored",
             "status": status,
             "detail": detail,
-            "change": _advice(key, status, decision.peer),
+            "change": _advice(key, status, decision.peer, detail),
         }
         for key, (status, detail) in decision.headers.items()
     }
@@ -180,20 +200,36 @@ def _trust_advice(
     wanted = [
         _HEADER_SETTING[key]
         for key, info in headers.items()
-        if key in _HEADER_SETTING and info["status"] != "honoured"
+        if key in _HEADER_SETTING
+        and info["status"] != "honoured"
+        and info["detail"] not in _EXCLUDED_ADVICE
     ]
+    # forwarded cannot be combined with x-forwarded-for/proto/host/port
+    # (CONTRACT.md 7): never advise a setting wrap() refuses.
+    note = ""
+    if "forwarded" in wanted and any(name in _EXCLUSIVE_NAMES for name in wanted):
+        wanted.remove("forwarded")
+        note = (
+            " Or trust Forwarded instead: trusted_headers=forwarded (with "
+            "x-forwarded-prefix at most), if the proxy sets it."
+        )
     if decision.trusted_by is None:
         return (
             f"{peer} sent forwarding headers but is not trusted. If {peer} is your "
             f"reverse proxy, set trusted_proxies={decision.peer or 'unix'} and "
             f"trusted_headers={' '.join(wanted) or 'x-forwarded-for'} (only "
-            "headers the proxy itself sets)."
+            f"headers the proxy itself sets).{note}"
         )
+    for key, info in headers.items():
+        if info["status"] != "honoured" and info["detail"] in _EXCLUDED_ADVICE:
+            note += f" {_HEADER_SETTING.get(key, key)}: {info['change']}."
     if wanted:
         return (
             f"{peer} is trusted ({decision.trusted_by}); to honour the rest add "
-            f"{' '.join(wanted)} to trusted_headers, if the proxy sets them."
+            f"{' '.join(wanted)} to trusted_headers, if the proxy sets them.{note}"
         )
+    if note:
+        return f"{peer} is trusted ({decision.trusted_by}).{note}"
     return f"{peer} is trusted ({decision.trusted_by}) and every header was honoured."
 
 

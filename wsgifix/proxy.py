@@ -51,7 +51,7 @@ from wsgifix.forwarded import (
 )
 from wsgifix.memo import SecondSight
 from wsgifix.rules import _COMPILED  # (the request path is compiled together)
-from wsgifix.trust import TrustedPeers
+from wsgifix.trust import FORWARDED_TRUSTED, X_FORWARDED_TRUSTED, TrustedPeers
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -197,6 +197,8 @@ INVALID: Final = "invalid"
 IGNORED: Final = "ignored"
 TOO_SHORT: Final = "too short for trusted_hops"
 UNUSED: Final = "not used"
+# The headers forwarded excludes (see FORWARDED_TRUSTED).
+_EXCLUSIVE: Final = (XFF, XFPROTO, XFHOST, XFPORT)
 
 
 class TrustDecision(NamedTuple):
@@ -345,6 +347,11 @@ class ProxyMiddleware:
         self._hops_label = f"trusted_hops={self.hops}"
         trusted = {_SETTING_KEYS[name] for name in self.settings["trusted_headers"]}
         self.trusted_keys = frozenset(trusted)
+        self._excluded: dict[str, str] = {}  # see FORWARDED_TRUSTED
+        if FORWARDED in trusted:
+            self._excluded = dict.fromkeys(_EXCLUSIVE, FORWARDED_TRUSTED)
+        elif self.trusted_keys.intersection(_EXCLUSIVE):
+            self._excluded = {FORWARDED: X_FORWARDED_TRUSTED}
         self._xff_read = XFF in trusted  # see _reads_xff
         self._forwarded_read = FORWARDED in trusted
         self.clear_untrusted: bool = self.settings["clear_untrusted"]
@@ -1036,7 +1043,7 @@ class ProxyMiddleware:
                 elif key in self.trusted_keys:
                     statuses[key] = (UNUSED, "")
                 else:
-                    statuses[key] = (NOT_TRUSTED_HEADER, "")
+                    statuses[key] = (NOT_TRUSTED_HEADER, self._excluded.get(key, ""))
             if self.clear_untrusted:
                 orig.setdefault(key, environ.pop(key))
         if present and self.trust_nobody:

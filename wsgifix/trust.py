@@ -38,6 +38,12 @@ NAMED_RANGES: dict[str, tuple[str, ...]] = {
 
 #: What servers put in REMOTE_ADDR for a peer on a Unix socket.
 UNIX_PEERS: Final = frozenset({"localhost", ""})
+# The detail of a forwarding header's "not in trusted_headers" status (see
+# wsgifix.proxy) where adding it to trusted_headers as they are would be
+# refused: forwarded excludes x-forwarded-for/proto/host/port (CONTRACT.md
+# 7). The advice (inspector, cookie findings) names what wrap() accepts.
+FORWARDED_TRUSTED: Final = "forwarded is trusted"
+X_FORWARDED_TRUSTED: Final = "x-forwarded-* is trusted"
 
 _CACHE_SIZE: Final = 4096
 _MISSING: Final = object()
