@@ -1152,23 +1152,30 @@ def judge(
         except ValueError:  # an edit the editor refuses: send the original
             new_header = header
             applied = [False] * len(applied)
-    if new_header != header:
-        _as_sent(issues, applied, SetCookie.parse(new_header), e, s)
+    sent = None if new_header == header else SetCookie.parse(new_header)
+    if sent is not None:
+        _as_sent(issues, applied, sent, e, s)
     pairs = [(issues[k], applied[k]) for k in range(len(issues))]
     # "fixed" means no error remains on the cookie as sent (CONTRACT.md 7):
     # the sent header is judged again when the fixes changed a header that
     # had an error. Fixes add no error (Secure only where E is trustworthy,
     # SameSite=None only beside Secure), so a header without one needs no
-    # second look.
+    # second look. An error whose cause a fix removed with the rest (a
+    # control character in a repeated attribute that duplicate-attr drops)
+    # is gone from the cookie as sent: fixed as well.
     error_left = any(issue.severity == ERROR for issue in issues)
-    if error_left and new_header != header:
-        error_left = any(
-            issue.severity == ERROR
-            for issue in _issues(SetCookie.parse(new_header), e, s, {})
-        )
+    gone: set[str] = set()
+    if error_left and sent is not None:
+        again = _issues(sent, e, s, {})
+        error_left = any(issue.severity == ERROR for issue in again)
+        gone = {issue.rule for issue in issues if issue.severity == ERROR}
+        gone.difference_update(issue.rule for issue in again)
     findings = []
     for issue, done in pairs:
         message = issue.message + (_describe(issue.fixes) if done else "")
+        if not done and issue.rule in gone:
+            done = True
+            message += " The cookie as sent no longer has it (wsgifix's other fixes)."
         finding = _finding(
             issue.rule, issue.severity, c.name, message, done and not error_left
         )
