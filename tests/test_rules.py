@@ -2274,8 +2274,20 @@ PATH_INVALID = [
     ),
     pytest.param("a=1; Path=./x", HTTP, FIX, WARNING, False, SAME, id="dot-relative"),
     pytest.param("a=1; Path=%2Fx", HTTP, FIX, WARNING, False, SAME, id="encoded slash"),
-    # Code's choice: cookie_path=scope does not rewrite an invalid Path.
-    pytest.param("a=1; Path=rel", MOUNT, SCOPE, WARNING, False, SAME, id="scope: kept"),
+    # CONTRACT.md 2: cookie_path=scope gives every cookie whose Path does
+    # not lie under SCRIPT_NAME Path=SCRIPT_NAME; an invalid one too.
+    pytest.param(
+        "a=1; Path=rel", MOUNT, SCOPE, WARNING, True, "a=1; Path=/app", id="scope"
+    ),
+    pytest.param(
+        "a=1; Path=",
+        MOUNT_ROOT,
+        SCOPE,
+        WARNING,
+        True,
+        "a=1; Path=/app",
+        id="scope, empty",
+    ),
     pytest.param("a=1; Path=", HTTP, REPORT, WARNING, False, SAME, id="report"),
     pytest.param("a=1; Path=/", HTTP, FIX, None, None, SAME, id="root"),
     pytest.param("a=1; Path=/a/b/", HTTP, FIX, None, None, SAME, id="absolute"),
@@ -2288,6 +2300,72 @@ def test_path_invalid(
     header: str, e: Request, s: Settings, severity: Any, fixed: Any, out: str
 ) -> None:
     check("path-invalid", header, e, s, severity, fixed, out)
+
+
+@given(path=st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=40))
+def test_url_path_is_the_path_as_browsers_send_it(path: str) -> None:
+    """A decoded WSGI path (latin-1 text) percent-encoded where browsers
+    encode: printable ASCII out, the same octets back when decoded."""
+    from urllib.parse import unquote_to_bytes
+
+    from wsgifix.rules import url_path
+
+    sent = url_path(path)
+    assert sent.isascii()
+    assert sent.isprintable()
+    assert not set(sent) & set(' "#<>?`{}\\')
+    assert unquote_to_bytes(sent) == path.encode("latin-1")
+    if path.isascii() and path.isprintable() and not set(path) & set(' "#<>?`{}%\\'):
+        assert sent is path
+
+
+@pytest.mark.parametrize(
+    ("script", "header", "sent", "rules"),
+    [
+        pytest.param(
+            "/caf\xc3\xa9",  # /café as WSGI gives it: UTF-8 octets as latin-1
+            "a=1",
+            "a=1; Path=/caf%C3%A9",
+            ["missing-path"],
+            id="missing Path: the mount as the browser sends it",
+        ),
+        pytest.param(
+            "/my app", "a=1", "a=1; Path=/my%20app", ["missing-path"], id="space"
+        ),
+        pytest.param(
+            "/caf\xc3\xa9",
+            "a=1; Path=/caf%C3%A9/x",
+            "a=1; Path=/caf%C3%A9/x",
+            [],
+            id="an encoded Path under the mount",
+        ),
+        pytest.param(
+            "/caf\xc3\xa9",
+            "a=1; Path=/other",
+            "a=1; Path=/caf%C3%A9",
+            ["path-outside-mount"],
+            id="scope",
+        ),
+    ],
+)
+def test_paths_are_compared_as_browsers_send_them(
+    script: str, header: str, sent: str, rules: list[str]
+) -> None:
+    """Browsers compare a cookie's Path with the URL's path as they sent
+    it, percent-encoded; the WSGI environ holds it decoded."""
+    e = effective_request(
+        {
+            "wsgi.url_scheme": "http",
+            "HTTP_HOST": "lab.test",
+            "SCRIPT_NAME": script,
+            "PATH_INFO": "/x/login",
+        }
+    )
+    out, found = run([header], e, FIX._replace(path="scope"))
+    assert out == [sent]
+    assert [f.rule for f, _ in found if f.rule.startswith("path")] + [
+        f.rule for f, _ in found if f.rule == "missing-path"
+    ] == rules
 
 
 # -- path-outside-mount ---------------------------------------------------------

@@ -56,6 +56,7 @@ from wsgifix.rules import (
     printable_ascii,
     too_many_cookies,
     total_length,
+    url_path,
     value_facts,
 )
 from wsgifix.trust import FORWARDED_TRUSTED
@@ -273,6 +274,10 @@ def effective_request(environ: WSGIEnvironment) -> Request:
     shown = _host(environ)
     host = _bare_host(shown)
     script = _header(environ, "SCRIPT_NAME")
+    # The paths as the browser sent them, percent-encoded: what it compares
+    # a cookie's Path with (the URL in messages keeps the app's).
+    script_name = url_path(script)
+    path = script_name + url_path(_header(environ, "PATH_INFO"))
     cookies = parse_cookie_header(_header(environ, "HTTP_COOKIE"))
     secure = scheme == "https"
     # (str: compiled, str.lower is then a native call, not a method lookup)
@@ -283,8 +288,8 @@ def effective_request(environ: WSGIEnvironment) -> Request:
         (
             scheme,
             host,
-            script,  # script_name
-            script + _header(environ, "PATH_INFO"),  # path
+            script_name,
+            path,  # SCRIPT_NAME + PATH_INFO
             site.lower(),
             dest.lower(),
             cookies,

@@ -280,6 +280,31 @@ def _who(name: str) -> str:
     return "cookie " + repr(name) if name else "a nameless cookie"
 
 
+# What browsers percent-encode in a URL's path (WHATWG URL: the C0
+# controls, space, ", #, <, >, ?, `, {, } and all beyond ASCII), and "%"
+# and "\\" as well: in a decoded WSGI path they came as %25 and %5C.
+_URL_ENCODED: Final = re.compile(r"[^!$&-;=@-\[\]-_a-z|~]")
+
+
+def url_path(path: str) -> str:
+    """A WSGI path (decoded, latin-1 text) as browsers send it in the URL,
+    which is what they compare a cookie's Path with: ``/caf\xc3\xa9`` is
+    ``/caf%C3%A9``, ``/a b`` is ``/a%20b``; most paths are returned as
+    they are."""
+    if _URL_ENCODED.search(path) is None:
+        return path
+    out = []
+    for char in path:
+        if _URL_ENCODED.match(char) is None:
+            out.append(char)
+        else:
+            code = ord(char)
+            octets = bytes((code,)) if code < 0x100 else char.encode("utf-8", "replace")
+            for octet in octets:
+                out.append(f"%{octet:02X}")
+    return "".join(out)
+
+
 def default_path(path: str) -> str:
     """RFC 6265bis section 5.1.4: the directory of the request path."""
     if not path.startswith("/") or path.count("/") == 1:
@@ -924,6 +949,7 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
             _PROBLEM,
             (fix,),
         )
+    scope_fix = _fix("replace", "path", script, "path")
     if not path.startswith("/"):
         return _issue(
             "path-invalid",
@@ -931,11 +957,11 @@ def path_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | Non
             f"{_who(c.name)} set on {e.url}: Path={path!r} is empty or relative, so "
             f"browsers ignore it and use {default_path(e.path)}. Use an absolute path.",
             _PROBLEM,
-            (),
+            # cookie_path=scope: a Path that does not lie under the mount
+            (scope_fix,) if script else (),
         )
     if not script:
         return None
-    scope_fix = _fix("replace", "path", script, "path")
     if _under(script, path):  # covers the mount (e.g. Path=/)
         if (
             s.path == "scope"
