@@ -1174,13 +1174,52 @@ AS_SENT = [
         id="fix: the default-path became Path=/",
     ),
     # RFC 6265bis 5.6.3: an empty Domain (after its leading "." is cut)
-    # leaves the cookie host-only, so nothing shadows it.
+    # leaves the cookie host-only, so nothing shadows it; Chromium drops
+    # Domain=. (an error): left as it is, it wastes nothing either.
     pytest.param(
         ["a=1", "a=2; Domain=."],
         HTTP,
         REPORT,
+        {"duplicate-cookie": [], "domain-shadowing": []},
+        id="report: Domain=. dropped",
+    ),
+    pytest.param(
+        ["a=1", "a=2; Domain=."],
+        HTTP,
+        FIX,
         {"duplicate-cookie": ["a"], "domain-shadowing": []},
-        id="report: Domain=. is host-only",
+        id="fix: Domain=. removed, host-only",
+    ),
+    # Only the cookies browsers keep: one dropped (an error left on it)
+    # neither wastes nor shadows another, and deleting the Domain copy
+    # while setting the host-only one (moving a cookie) shadows nothing.
+    pytest.param(
+        ["a=1", "a=2; Domain=other.test"],
+        HTTP,
+        REPORT,
+        {"duplicate-cookie": [], "domain-shadowing": []},
+        id="report: the Domain copy is dropped",
+    ),
+    pytest.param(
+        ["a=1\x01", "a=2"],
+        HTTP,
+        FIX,
+        {"duplicate-cookie": []},
+        id="the first is dropped: not wasted",
+    ),
+    pytest.param(
+        ["a=; Domain=lab.test; Max-Age=0", "a=1"],
+        HTTP,
+        FIX,
+        {"duplicate-cookie": [], "domain-shadowing": []},
+        id="the Domain copy deleted",
+    ),
+    pytest.param(
+        ["a=; Max-Age=0", "a=1"],
+        HTTP,
+        FIX,
+        {"duplicate-cookie": ["a"], "domain-shadowing": []},
+        id="deleted, then set again: the deletion is wasted",
     ),
 ]
 
@@ -3732,10 +3771,16 @@ def test_the_summaries_read_the_cookies_as_sent(
 
     summaries: list[Any] = []
     out, _ = audit(headers, e, s, None, summaries)
-    assert summaries == [
+    assert [summary._replace(dropped=False) for summary in summaries] == [
         summarize(SetCookie.parse(header), SetCookie.parse(sent))
         for header, sent in zip(headers, out, strict=True)
     ]
+    # "dropped": an error is left on that cookie as sent.
+    for k, summary in enumerate(summaries):
+        _, mine = audit([headers[k]], e, s)
+        assert summary.dropped is any(
+            f.severity == ERROR and not f.fixed for f, _ in mine if f.cookie is not None
+        )
 
 
 # -- the verdict cache (issue 7: cache keyed by what the rules read) ----------

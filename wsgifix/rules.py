@@ -1410,10 +1410,17 @@ class Summary(NamedTuple):
     sent_path: str | None
     # The verdict may change within VERDICT_TTL (see time_bound): not kept.
     time_bound: bool = False
+    # Browsers drop it (an error is left on it as sent): it neither wastes
+    # nor shadows another. A deletion as sent shadows nothing either.
+    dropped: bool = False
+    deletion: bool = False
 
 
-def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
-    """``c`` as the app wrote it, ``sent`` as it goes out (default: ``c``)."""
+def summarize(
+    c: SetCookie, sent: SetCookie | None = None, dropped: bool = False
+) -> Summary:
+    """``c`` as the app wrote it, ``sent`` as it goes out (default: ``c``);
+    ``dropped``: an error is left on it."""
     path = c.get("path")
     bound = time_bound(c, _KEPT_AT_MOST)
     if sent is None or sent is c:
@@ -1424,7 +1431,17 @@ def summarize(c: SetCookie, sent: SetCookie | None = None) -> Summary:
         bound = bound or time_bound(sent, _KEPT_AT_MOST)
     domain = (sent.get("domain") or "").lower().removeprefix(".")
     summary: Summary = _NEW_TUPLE(
-        Summary, (c.name, domain, path, bool(domain), sent_path, bound)
+        Summary,
+        (
+            c.name,
+            domain,
+            path,
+            bool(domain),
+            sent_path,
+            bound,
+            dropped,
+            is_deletion(sent),
+        ),
     )
     return summary
 
@@ -1462,6 +1479,8 @@ def response_rules(
         with_domain: set[str] = set()
         without_domain: set[str] = set()
         for c in cookies:
+            if c.dropped:  # (browsers keep the others only)
+                continue
             path = c.sent_path
             if not path or path[0] != "/":  # (path-invalid: browsers use it)
                 path = default_path(e.path)
@@ -1482,7 +1501,8 @@ def response_rules(
                     )
                 )
             seen_keys.add(key)
-            (with_domain if c.has_domain else without_domain).add(c.name)
+            if not c.deletion:  # (deleting one copy while setting the other)
+                (with_domain if c.has_domain else without_domain).add(c.name)
         for name in sorted(with_domain & without_domain):
             found.append(
                 (
@@ -1748,7 +1768,7 @@ def audit(
             entry = (
                 None if report.header == header else report.header[c.pair_end :],
                 _one_line_messages(report.issues),
-                summarize(c, sent),
+                summarize(c, sent, _dropped_as_sent(report.issues)),
             )
             if (
                 cache is not None
@@ -1771,6 +1791,11 @@ def audit(
     findings.extend(per_cookie)
     findings.extend(_one_line_messages(response_rules(fixed, summaries, e)))
     return fixed, findings
+
+
+def _dropped_as_sent(found: Iterable[tuple[Finding, Verdicts]]) -> bool:
+    """An error is left on the cookie as sent: browsers drop it."""
+    return any(finding.severity == ERROR and not finding.fixed for finding, _ in found)
 
 
 def _summary_words(text: str) -> bool:
