@@ -2328,7 +2328,7 @@ def test_the_race_check_reads_the_incoming_value_as_the_parse_does(
     name up without the parse where it can)."""
     text = sep.join(jar)
     tail = "; Path=/" if printable else "; Path=/\x01"
-    header = {"outer": f"{name}=2{tail}", "inner": f"{name}=1{tail}"}
+    header = {"outer": f"{name}=2{tail}", "inner": f"{name}=9{tail}"}
     layer: CookieMiddleware
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -31,6 +31,21 @@ def test_same_new_value_is_not_a_loss() -> None:
     assert races.check("session", "v0", "same", started) is False
 
 
+def test_an_earlier_write_of_the_incoming_value_is_not_lost() -> None:
+    # The earlier response set the value both requests carried again (a
+    # session refreshed unchanged): the later one was computed from what
+    # it wrote, so nothing is lost. The other way round, its write loses
+    # the earlier change.
+    races = RaceDetector()
+    started = races.writes
+    assert races.check("session", "v0", " v0 ", started) is False
+    assert races.check("session", "v0", "v1", started) is False
+    again = RaceDetector()
+    started = again.writes
+    assert again.check("session", "v0", "v1", started) is False
+    assert again.check("session", "v0", "v0", started) is True
+
+
 def test_a_write_before_the_request_started_is_not_concurrent() -> None:
     races = RaceDetector()
     races.check("session", "v0", "a", races.writes)
