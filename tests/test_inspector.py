@@ -298,6 +298,37 @@ def test_trust_advice_names_only_settings_wrap_accepts(
         assert "add x-forwarded-proto" not in " ".join(texts)
 
 
+@pytest.mark.parametrize(
+    ("settings", "headers", "why"),
+    [
+        pytest.param(
+            {"trusted_hops": 2},
+            {"HTTP_X_FORWARDED_FOR": "192.0.2.1"},
+            "lower trusted_hops",
+            id="too short for trusted_hops",
+        ),
+        pytest.param(
+            {"trusted_proxies": "loopback", "on_invalid": "ignore"},
+            {"HTTP_X_FORWARDED_FOR": "192.0.2.1", "HTTP_X_FORWARDED_PROTO": "ftp"},
+            "fix the proxy's value",
+            id="an invalid value skipped",
+        ),
+    ],
+)
+def test_trust_advice_does_not_ask_for_what_is_set(
+    settings: dict[str, Any], headers: dict[str, str], why: str
+) -> None:
+    # A header already in trusted_headers that was not honoured for
+    # another reason is explained by that reason, not by "add it".
+    from wsgifix import build_inspector, config
+
+    wrapped = build_inspector(config.resolve(settings))
+    _, body = request(wrapped, "/", query="format=json", **headers)
+    advice = json.loads(body)["trust"]["advice"]
+    assert "to trusted_headers" not in advice
+    assert why in advice
+
+
 def cookie_jar_from(headers: list[tuple[str, str]]) -> str:
     return "; ".join(v.split(";", 1)[0] for k, v in headers if k == "Set-Cookie")
 

@@ -201,7 +201,7 @@ def _trust_advice(
         _HEADER_SETTING[key]
         for key, info in headers.items()
         if key in _HEADER_SETTING
-        and info["status"] != "honoured"
+        and info["status"] in ("untrusted peer", "not in trusted_headers")
         and info["detail"] not in _EXCLUDED_ADVICE
     ]
     # forwarded cannot be combined with x-forwarded-for/proto/host/port
@@ -220,8 +220,17 @@ def _trust_advice(
             f"trusted_headers={' '.join(wanted) or 'x-forwarded-for'} (only "
             f"headers the proxy itself sets).{note}"
         )
+    # The others that were not honoured say why themselves (excluded by
+    # forwarded, invalid, too short for trusted_hops, not used).
     for key, info in headers.items():
-        if info["status"] != "honoured" and info["detail"] in _EXCLUDED_ADVICE:
+        if (
+            info["status"] != "honoured"
+            and info["change"]
+            and (
+                info["status"] != "not in trusted_headers"
+                or info["detail"] in _EXCLUDED_ADVICE
+            )
+        ):
             note += f" {_HEADER_SETTING.get(key, key)}: {info['change']}."
     if wanted:
         return (
