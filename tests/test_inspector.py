@@ -329,6 +329,17 @@ def test_trust_advice_does_not_ask_for_what_is_set(
     assert why in advice
 
 
+def test_links_keep_an_encoded_question_mark_in_the_path() -> None:
+    # PATH_INFO is decoded: /x%3Fy arrives as /x?y; the page's links must
+    # send it back encoded, or their query would start inside the path.
+    from wsgifix import build_inspector, config
+
+    wrapped = build_inspector(config.resolve({}))
+    _, page = request(wrapped, "/x?y")
+    assert b'href="/x%3Fy?format=json"' in page
+    assert b'href="/x%3Fy?cookies=set"' in page
+
+
 def cookie_jar_from(headers: list[tuple[str, str]]) -> str:
     return "; ".join(v.split(";", 1)[0] for k, v in headers if k == "Set-Cookie")
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from wsgifix import config
+from wsgifix.rules import url_path
 from wsgifix.trust import (
     FORWARDED_TRUSTED,
     X_FORWARDED_TRUSTED,
@@ -476,7 +477,9 @@ def make_inspector(
         environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
         query = _text(environ, "QUERY_STRING").split("&")
-        base = _text(environ, "SCRIPT_NAME") + _text(environ, "PATH_INFO")
+        # (links: the path as the browser sent it, percent-encoded; a "?"
+        # decoded from %3F would start the query)
+        base = url_path(_text(environ, "SCRIPT_NAME") + _text(environ, "PATH_INFO"))
         headers = [("Cache-Control", "no-store")]
         if "cookies=set" in query:
             headers += [("Set-Cookie", v) for v in test_cookie_headers(environ)]
