@@ -21,6 +21,15 @@ def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
             "302 Found", [("Location", "/bad"), ("Set-Cookie", "hop=1; Path=/")]
         )
         return [b""]
+    if path == "/elsewhere":  # to another host of the same server
+        port = environ.get("SERVER_PORT", "80")
+        start_response("302 Found", [("Location", f"http://localhost:{port}/creds")])
+        return [b""]
+    if path == "/creds":  # which of the -H headers reached this host
+        sent = "HTTP_AUTHORIZATION" in environ or "HTTP_COOKIE" in environ
+        name = "creds_sent" if sent else "creds_dropped"
+        start_response("200 OK", [("Set-Cookie", f"{name}=1; Path=/")])
+        return [b""]
     cookies = COOKIES.get(path)
     if cookies is None:
         start_response("404 Not Found", [("Content-Type", "text/plain")])

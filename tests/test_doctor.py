@@ -91,6 +91,34 @@ def test_redirects_are_followed_and_each_hop_reported(
     assert code == 1
 
 
+def test_credentials_and_cookies_stay_with_their_host(
+    served: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As curl (7.58 on) and browsers: a redirect to another host gets no
+    # Authorization and no Cookie given with -H, and its cookies are judged
+    # without the first host's (no overwrite-secure from them).
+    _, out, _ = doctor(
+        [
+            f"http://127.0.0.1:{served.port}/elsewhere",
+            "-H",
+            "Authorization: Bearer SECRETX",
+            "-H",
+            "Cookie: creds_dropped=0; creds_sent=0",
+            "--json",
+        ],
+        capsys,
+    )
+    doc = json.loads(out)
+    assert [hop["url"].split("/")[2] for hop in doc["hops"]] == [
+        f"127.0.0.1:{served.port}",
+        f"localhost:{served.port}",
+    ]
+    found = rules_of(doc)
+    assert "creds_dropped" in found
+    assert "creds_sent" not in found
+    assert "overwrite-secure" not in found["creds_dropped"]
+
+
 def test_unreachable_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
@@ -388,3 +416,54 @@ def test_url_mode_reads_the_settings_the_rules_read(
     code, _, err = doctor([served.url + "/good", "--cookie-max-size", "x"], capsys)
     assert code == 2
     assert "cookie_max_size" in err
+
+
+def test_in_process_judges_what_goes_out_with_the_audit_off(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cookie_policy=off: the app's headers go out as written, and the
+    # browser drops what it drops: doctor says so (exit 1).
+    monkeypatch.syspath_prepend(str(TESTS))
+    argv = ["--app", "doctor_app:app", "--url", "http://lab.test/bad", "--json"]
+    code, out, _ = doctor([*argv, "--cookie-policy", "off"], capsys)
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["dropped"] is True
+    assert "domain-mismatch" in rules_of(doc)["wide"]
+
+
+def test_in_process_credentials_in_the_url_are_not_a_host(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No browser sends user:password@ in Host: the authority without it.
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, _ = doctor(
+        ["--app", "doctor_app:app", "--url", "http://user:SECRETPW@lab.test/good"],
+        capsys,
+    )
+    assert code == 0
+    assert "SECRETPW" not in out
+    assert "lab.test" in out
+
+
+def test_in_process_an_app_never_called_is_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # wsgifix answered (a Host outside allowed_hosts): no cookie was judged,
+    # so doctor does not say none is dropped.
+    monkeypatch.syspath_prepend(str(TESTS))
+    code, out, err = doctor(
+        [
+            "--app",
+            "doctor_app:app",
+            "--url",
+            "http://lab.test/bad",
+            "--allowed-hosts",
+            "other.test",
+        ],
+        capsys,
+    )
+    assert code == 2
+    assert "the app was not called: wsgifix answered 400 Bad Request" in err
+    assert "allowed_hosts" in err
+    assert "no cookie is dropped" not in out

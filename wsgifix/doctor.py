@@ -88,6 +88,28 @@ def parse_headers(lines: Sequence[str]) -> list[tuple[str, str]]:
     return headers
 
 
+# Headers only the URL's own host gets (as curl since 7.58, and browsers
+# for cookies): dropped when a redirect leads to another host.
+_OWN_HOST_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def headers_for(
+    url: str, first: str, headers: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The -H headers a hop to ``url`` gets, the first URL being ``first``:
+    credentials and cookies go to the first URL's host only."""
+    here = (urllib.parse.urlsplit(url).hostname or "").lower()
+    there = (urllib.parse.urlsplit(first).hostname or "").lower()
+    if here == there:
+        return list(headers)
+    return [(n, v) for n, v in headers if n.lower() not in _OWN_HOST_HEADERS]
+
+
+def _authority(parts: urllib.parse.SplitResult) -> str:
+    """host[:port] of a URL, without user:password@ (no browser sends it)."""
+    return parts.netloc.rpartition("@")[2]
+
+
 def request_for(url: str, headers: Sequence[tuple[str, str]] = ()) -> Request:
     """The effective request E a browser would judge cookies against."""
     parts = urllib.parse.urlsplit(url)
@@ -110,7 +132,7 @@ def request_for(url: str, headers: Sequence[tuple[str, str]] = ()) -> Request:
         sec_fetch_dest=sent.get("sec-fetch-dest", "").lower(),
         cookies=cookies,
         peer_hint=None,
-        url=f"{parts.scheme}://{parts.netloc}",
+        url=f"{parts.scheme}://{_authority(parts)}",
     )
 
 
@@ -158,7 +180,9 @@ def fetch(
         if progress is not None:
             progress.write(f"wsgifix doctor: requesting {current} ...\n")
             progress.flush()
-        request = urllib.request.Request(current, headers=dict(headers))
+        request = urllib.request.Request(
+            current, headers=dict(headers_for(current, url, headers))
+        )
         try:
             response = opener.open(request, timeout=TIMEOUT)
         except urllib.error.HTTPError as exc:  # 3xx (not followed), 4xx, 5xx
@@ -290,7 +314,8 @@ def diagnose_url(
     judged: Judged = []
     for hop_url, _, cookies in hops:
         if cookies:
-            _, found = audit(cookies, request_for(hop_url, headers), rules)
+            hop_headers = headers_for(hop_url, url, headers)
+            _, found = audit(cookies, request_for(hop_url, hop_headers), rules)
             judged.extend(found)
     return document(url, [(u, s) for u, s, _ in hops], judged)
 
@@ -323,7 +348,7 @@ def diagnose_app(
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": peer,
         "REMOTE_PORT": "54321",
-        "HTTP_HOST": parts.netloc,
+        "HTTP_HOST": _authority(parts),
         "wsgi.url_scheme": parts.scheme,
         "wsgi.version": (1, 0),
         "wsgi.input": io.BytesIO(b""),
@@ -366,27 +391,40 @@ def diagnose_app(
         return lambda data: None
 
     body = build(probe, settings)(environ, start_response)
+    answer: list[bytes] = []  # wsgifix's own (the app not called), shortened
     try:  # wsgifix never wraps the body: what fails here is the app's
         try:
-            for _ in body:
-                pass
+            for chunk in body:
+                if not seen and len(answer) < 4:
+                    answer.append(bytes(chunk[:200]))
         finally:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
     except Exception as exc:
         raise _app_raised(exc) from exc
+    if not seen:  # a 400 for the Host, or debug_path's page: nothing judged
+        text = b"".join(answer).decode("utf-8", "replace").strip()
+        shown = statuses[0] if statuses else "nothing"
+        raise DoctorError(
+            f"the app was not called: wsgifix answered {shown}"
+            + (f" ({text.splitlines()[0][:200]})" if text else "")
+        )
     # The same judgement the cookie layer made, with each browser's verdict.
     judged: Judged = []
     if set_cookies and seen:
         from wsgifix.cookies import effective_request
 
+        # With cookie_policy=off the app's headers go out as written: they
+        # are judged as received (report), as the browser will.
         cookie_settings = Settings.from_config(settings)
-        if cookie_settings.policy != "off":
-            _, judged = audit(set_cookies, effective_request(seen), cookie_settings)
+        if cookie_settings.policy == "off":
+            cookie_settings = cookie_settings._replace(policy="report")
+        _, judged = audit(set_cookies, effective_request(seen), cookie_settings)
     status = int(statuses[0].split()[0]) if statuses else 0
     after = string_items(seen) if seen else string_items(environ)
-    return document(url, [(url, status)], judged), before, after
+    shown = urllib.parse.urlunsplit(parts._replace(netloc=_authority(parts)))
+    return document(shown, [(shown, status)], judged), before, after
 
 
 def run(args: Any, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
