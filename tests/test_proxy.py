@@ -3584,3 +3584,40 @@ def test_the_next_layer_is_called_as_a_call_of_the_object_would() -> None:
 
         stack = ProxyMiddleware(Own(app), trusted_proxies="127.0.0.1")
         assert list(stack(make_environ({}), lambda *args: None)) == [b"own"]
+
+
+@pytest.mark.parametrize(
+    ("empties", "client"),
+    [(10, "192.0.2.1"), (200, "10.0.0.9"), (100_000, "10.0.0.9")],
+)
+def test_runs_of_empty_items_end_the_walk(empties: int, client: str) -> None:
+    # MAX_EMPTY: past that many empty items a list ends, so the walk's cost
+    # does not follow the commas; every entry walked was trusted, so the
+    # leftmost walked is the client (CONTRACT.md 3). The memo's walk and
+    # the full one agree (the same request, again and again).
+    from wsgifix.forwarded import MAX_EMPTY
+
+    assert 10 < MAX_EMPTY < 200
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["REMOTE_ADDR"])
+        start_response("200 OK", [])
+        return [b""]
+
+    wrapped = wsgifix.wrap(app, trusted_proxies="10.0.0.0/8")
+    value = "192.0.2.1" + ", " * empties + "10.0.0.9"
+    for _ in range(4):
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "wsgi.url_scheme": "http",
+            "HTTP_HOST": "lab.test",
+            "SERVER_NAME": "lab.test",
+            "SERVER_PORT": "80",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/",
+            "REMOTE_ADDR": "10.0.0.1",
+            "HTTP_X_FORWARDED_FOR": value,
+        }
+        wrapped(environ, lambda *a: None)
+    assert seen == [client] * 4

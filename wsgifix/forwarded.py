@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import Final, NamedTuple
 
 __all__ = [
+    "MAX_EMPTY",
     "MAX_HOPS",
     "HeaderError",
     "Node",
@@ -50,6 +51,10 @@ __all__ = [
 
 #: The most list items (or Forwarded elements) the proxy layer walks.
 MAX_HOPS: Final = 64
+#: The most empty list items read (RFC 9110 5.6.1: ignored): a list ends
+#: after that many, so that runs of commas cannot make a walk as long as
+#: the header (no proxy writes more than a few).
+MAX_EMPTY: Final = 64
 
 _CACHE_SIZE: Final = 1024
 # Valid hosts are at most 253 + 1 + 6 characters; longer values of any kind
@@ -132,16 +137,22 @@ def iter_from_right(value: str) -> Iterator[str]:
 
     Lazy: each step looks only at the text between two commas, found with
     ``rfind``, so consuming k items costs the length of those k items and
-    never the length of the whole header. No quoting is understood: the
+    never the length of the whole header (nor runs of commas: the list ends
+    after MAX_EMPTY empty items). No quoting is understood: the
     X-Forwarded-* lists have none (use :func:`parse_forwarded` for
     Forwarded).
     """
     end = len(value)
+    empty = 0
     while end >= 0:
         comma = value.rfind(",", 0, end)
         item = value[comma + 1 : end].strip(_OWS)
         if item:
             yield item
+        else:
+            empty += 1
+            if empty > MAX_EMPTY:
+                return
         end = comma
 
 

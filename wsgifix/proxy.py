@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from wsgifix import config
 from wsgifix.cookies import CookieMiddleware, _equal
 from wsgifix.forwarded import (
+    MAX_EMPTY,
     MAX_HOPS,
     HeaderError,
     Node,
@@ -873,11 +874,16 @@ class ProxyMiddleware:
                 return None
         end = len(value)
         count = 0
+        empty = 0
         last = None
         while end >= 0:
             comma = value.rfind(",", 0, end)
             item = value[comma + 1 : end].strip(" \t")
-            if item:
+            if not item:
+                empty += 1
+                if empty > MAX_EMPTY:  # the list ends (as iter_from_right)
+                    break
+            else:
                 count += 1
                 if not self.hops and count > MAX_HOPS:
                     return None  # "still trusted after 64 hops"

@@ -299,7 +299,12 @@ def url_path(path: str) -> str:
             out.append(char)
         else:
             code = ord(char)
-            octets = bytes((code,)) if code < 0x100 else char.encode("utf-8", "replace")
+            if code < 0x100:
+                octets = bytes((code,))
+            elif 0xDC80 <= code <= 0xDCFF:  # an octet decoded with surrogateescape
+                octets = bytes((code - 0xDC00,))
+            else:
+                octets = char.encode("utf-8", "backslashreplace")
             for octet in octets:
                 out.append(f"%{octet:02X}")
     return "".join(out)
