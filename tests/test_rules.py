@@ -922,6 +922,21 @@ DOMAIN_IP = [
         "a=1; Path=/",
         id="IPv6",
     ),
+    # Chromium 156 measured on http://[::1]/: Domain=::1 dropped
+    # (InvalidDomain), Domain=[::1] kept: an IPv6 Domain is written as in a
+    # URL.
+    pytest.param(
+        "a=1; Domain=::1; Path=/",
+        LOOPBACK6,
+        FIX,
+        ERROR,
+        True,
+        "a=1; Path=/",
+        id="IPv6 without brackets",
+    ),
+    pytest.param(
+        "a=1; Domain=[::1]; Path=/", LOOPBACK6, FIX, None, None, SAME, id="[::1]"
+    ),
     # CONTRACT.md 7 order: domain-ip before domain-public-suffix.
     pytest.param("a=1; Domain=co.uk", IP_HTTP, FIX, ERROR, True, "a=1", id="suffix"),
     # CONTRACT.md 7, host-prefix: a __Host- cookie's Domain is reported,

@@ -257,6 +257,8 @@ def test_cookie_headers(environ: Mapping[str, Any]) -> list[str]:
     from wsgifix.cookies import effective_request
 
     host = effective_request(dict(environ)).host
+    if ":" in host:  # an IPv6 address: Domain=[::1], as browsers take it
+        host = f"[{host}]"
     return [f"{name}=1; " + attrs.format(host=host) for name, attrs in TEST_COOKIES]
 
 

@@ -595,7 +595,9 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             fix,
         )
     if _ip(host) is not None:
-        if _ip(domain) == _ip(host):
+        # An IPv6 Domain is written as in a URL, in brackets: Chromium drops
+        # Domain=::1 on http://[::1]/ (InvalidDomain) and keeps Domain=[::1].
+        if _ip(domain) == _ip(host) and (":" not in host or domain.startswith("[")):
             return None
         return _domain_issue(
             "domain-ip",
@@ -603,7 +605,9 @@ def domain_rules(c: SetCookie, e: Request, s: Settings, seen: Seen) -> Issue | N
             c,
             e,
             f"the host {host} is an IP address and Domain={raw} is not that "
-            f"address{left}",
+            "address"
+            + (" as browsers write it (in brackets)" if ":" in host else "")
+            + left,
             remove,
         )
     if domain != host and is_public_suffix(domain):
