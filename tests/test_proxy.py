@@ -3621,3 +3621,46 @@ def test_runs_of_empty_items_end_the_walk(empties: int, client: str) -> None:
         }
         wrapped(environ, lambda *a: None)
     assert seen == [client] * 4
+
+
+@pytest.mark.parametrize(
+    ("server_host", "expected"),
+    [("10.0.0.1", "client"), ("proxy.internal", "proxy.internal"), (None, None)],
+)
+def test_remote_host_follows_the_client_where_it_was_the_address(
+    server_host: str | None, expected: str | None
+) -> None:
+    # Waitress sets REMOTE_HOST to the peer's address, and its own proxy
+    # middleware rewrites it with REMOTE_ADDR: so does wsgifix (recorded in
+    # wsgifix.orig); a name the server looked up is left alone. The same on
+    # every request, new clients and repeated ones (the memo's paths).
+    seen: list[tuple[Any, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(
+            (environ.get("REMOTE_HOST"), environ["wsgifix.orig"].get("REMOTE_HOST"))
+        )
+        start_response("200 OK", [])
+        return [b""]
+
+    wrapped = wsgifix.wrap(app, trusted_proxies="10.0.0.0/8")
+    clients = ["192.0.2.1", "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.1"] * 2
+    for client in clients:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "wsgi.url_scheme": "http",
+            "HTTP_HOST": "lab.test",
+            "SERVER_NAME": "lab.test",
+            "SERVER_PORT": "80",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/",
+            "REMOTE_ADDR": "10.0.0.1",
+            "HTTP_X_FORWARDED_FOR": client,
+        }
+        if server_host is not None:
+            environ["REMOTE_HOST"] = server_host
+        wrapped(environ, lambda *a: None)
+    if expected == "client":
+        assert seen == [(client, "10.0.0.1") for client in clients]
+    else:
+        assert seen == [(expected, None)] * len(clients)

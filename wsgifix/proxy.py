@@ -541,6 +541,7 @@ class ProxyMiddleware:
                     environ[name] = value
         if client is not None:
             remembered = self._to_client(environ, orig, client, remembered, tail)
+        _follow_host(environ, orig)
         environ["wsgifix.trust"] = remembered
         return orig
 
@@ -827,7 +828,7 @@ class ProxyMiddleware:
         deletes: list[str] = []
         live: list[tuple[str, Any]] = []
         for name in dict.fromkeys(changed):
-            if name in per_client:
+            if name in per_client or name == "REMOTE_HOST":  # (see _follow_host)
                 continue
             value = environ.get(name)
             if name == "REMOTE_PORT":
@@ -1231,6 +1232,7 @@ class ProxyMiddleware:
                 _set(environ, orig, "REMOTE_PORT", client.port)
             elif "REMOTE_PORT" in environ:
                 orig.setdefault("REMOTE_PORT", environ.pop("REMOTE_PORT"))
+            _follow_host(environ, orig)
 
         # Any: the server's value, whatever its type (see Originals).
         chosen: Any = (
@@ -1382,6 +1384,17 @@ def _port(value: str) -> int:
     if not 0 < int(value) < 65536:
         raise HeaderError(f"{value[:64]!a} is not a port 1-65535")
     return int(value)
+
+
+def _follow_host(environ: WSGIEnvironment, orig: Originals) -> None:
+    """REMOTE_HOST follows a rewritten REMOTE_ADDR where the server put the
+    peer's address there (waitress does, and its own proxy middleware
+    rewrites both); a name a server looked up is left as it is."""
+    if "REMOTE_ADDR" in orig:
+        old: Any = orig["REMOTE_ADDR"]
+        if old is not None and environ.get("REMOTE_HOST") == old:
+            orig["REMOTE_HOST"] = old
+            environ["REMOTE_HOST"] = environ.get("REMOTE_ADDR")
 
 
 def _set(environ: WSGIEnvironment, orig: Originals, key: str, value: str) -> None:
