@@ -3608,17 +3608,9 @@ def test_runs_of_empty_items_end_the_walk(empties: int, client: str) -> None:
     wrapped = wsgifix.wrap(app, trusted_proxies="10.0.0.0/8")
     value = "192.0.2.1" + ", " * empties + "10.0.0.9"
     for _ in range(4):
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "wsgi.url_scheme": "http",
-            "HTTP_HOST": "lab.test",
-            "SERVER_NAME": "lab.test",
-            "SERVER_PORT": "80",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": "/",
-            "REMOTE_ADDR": "10.0.0.1",
-            "HTTP_X_FORWARDED_FOR": value,
-        }
+        environ = make_environ(
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": value}
+        )
         wrapped(environ, lambda *a: None)
     assert seen == [client] * 4
 
@@ -3646,19 +3638,13 @@ def test_remote_host_follows_the_client_where_it_was_the_address(
     wrapped = wsgifix.wrap(app, trusted_proxies="10.0.0.0/8")
     clients = ["192.0.2.1", "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.1"] * 2
     for client in clients:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "wsgi.url_scheme": "http",
-            "HTTP_HOST": "lab.test",
-            "SERVER_NAME": "lab.test",
-            "SERVER_PORT": "80",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": "/",
-            "REMOTE_ADDR": "10.0.0.1",
-            "HTTP_X_FORWARDED_FOR": client,
-        }
-        if server_host is not None:
-            environ["REMOTE_HOST"] = server_host
+        environ = make_environ(
+            {
+                "REMOTE_ADDR": "10.0.0.1",
+                "REMOTE_HOST": server_host,  # (None: absent)
+                "HTTP_X_FORWARDED_FOR": client,
+            }
+        )
         wrapped(environ, lambda *a: None)
     if expected == "client":
         assert seen == [(client, "10.0.0.1") for client in clients]
